@@ -1,0 +1,1 @@
+"""The ``inferlane`` command: thin — parse arguments, call the library, return an exit code."""

@@ -1,0 +1,86 @@
+"""``inferlane <command>``: proxy, check-config, sim, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from inferlane import __version__
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    from inferlane.cli.proxy import run_proxy
+
+    return run_proxy(args.config)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from inferlane.config.load import load_config
+    from inferlane.config.problems import ConfigError, format_report
+
+    try:
+        config = load_config(args.file)
+    except ConfigError as error:
+        print(format_report(error), file=sys.stderr)
+        print(f"{args.file}: INVALID ({len(error.problems)} problem(s))", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"{args.file}: cannot read: {error.strerror}", file=sys.stderr)
+        return 2
+    backends = ", ".join(f"{b.name} ({len(b.endpoints)} endpoint(s))" for b in config.all_backends())
+    print(f"{args.file}: OK — routes: {len(config.routing.endpoints)}, backends: {backends or 'none'}")
+    for note in config_notes(config):
+        print(f"  note: {note}")
+    return 0
+
+
+def config_notes(config: object) -> list[str]:
+    from inferlane.config.schema import ProxyConfig
+
+    assert isinstance(config, ProxyConfig)
+    notes = []
+    if config.default_backend_name is None and any(r.backend is None for r in config.routing.endpoints):
+        notes.append("some routes have no backend and there is no routing.defaultEndpoint/defaultBackend")
+    if not config.admin.token:
+        notes.append("admin.token is not set: admin mutations (reload, weights) are disabled")
+    return notes
+
+
+def _sim(args: argparse.Namespace) -> int:
+    from inferlane.sim.cli import run
+
+    return run(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from inferlane.cli.demo import run_demo
+
+    return run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inferlane", description="AI inference proxy for Kubernetes")
+    parser.add_argument("--version", action="version", version=f"inferlane {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    proxy = sub.add_parser("proxy", help="run the proxy (app port 15001, admin port 15020)")
+    proxy.add_argument("--config", "-c", required=True, help="path to the YAML config (or a ConfigMap)")
+    proxy.set_defaults(func=_proxy)
+    check = sub.add_parser("check-config", help="validate a config file and report every problem")
+    check.add_argument("file")
+    check.set_defaults(func=_check)
+    sim = sub.add_parser("sim", help="run a simulated vLLM-compatible model fleet")
+    from inferlane.sim.cli import add_arguments
+
+    add_arguments(sim)
+    sim.set_defaults(func=_sim)
+    demo = sub.add_parser("demo", help="run a simulated fleet with the proxy in front of it")
+    demo.add_argument("--port", type=int, default=15001)
+    demo.add_argument("--admin-port", type=int, default=15020)
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))

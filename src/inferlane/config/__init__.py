@@ -1,0 +1,1 @@
+"""Configuration: the strict schema, loading (the only place that reads files and env), and reload."""

@@ -1,0 +1,1 @@
+"""Endpoint picking: pure filters, scorers and pickers over an endpoint snapshot."""

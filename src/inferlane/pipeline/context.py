@@ -1,0 +1,70 @@
+"""Per-request mutable state carried through the pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inferlane.model import Endpoint, ProxyRequest
+
+
+class RequestContext:
+    """What stages know and decide about one request.
+
+    The edge fills the request facts (``request``, ``request_id``, ``json``, ``model``, ``stream``);
+    decide stages set the target (``route``, ``backend``, ``upstream_path``, ``body``); interceptors and
+    the upstream call record attempts. ``json`` is the parsed body when the request is JSON; stages that
+    change it set ``body`` to the re-encoded bytes so the original bytes are forwarded untouched otherwise.
+    """
+
+    __slots__ = (
+        "attempt_deadline",
+        "attempts",
+        "backend",
+        "body",
+        "deadline",
+        "endpoint",
+        "extra",
+        "json",
+        "model",
+        "request",
+        "request_id",
+        "response_headers",
+        "retries",
+        "route",
+        "started",
+        "stream",
+        "tried",
+        "upstream_headers",
+        "upstream_path",
+    )
+
+    def __init__(
+        self,
+        request: ProxyRequest,
+        request_id: str,
+        started: float,
+        deadline: float,
+        json: dict[str, Any] | None = None,
+    ) -> None:
+        self.request = request
+        self.request_id = request_id
+        self.started = started
+        self.deadline = deadline
+        #: the current attempt must have response headers by then (per-try timeout)
+        self.attempt_deadline = deadline
+        self.json = json
+        model = json.get("model") if json is not None else None
+        self.model: str | None = model if isinstance(model, str) else None
+        self.stream: bool = bool(json.get("stream")) if json is not None else False
+        self.body: bytes = request.body
+        self.route: str = "-"
+        self.backend: str | None = None
+        self.upstream_path: str = request.target
+        self.upstream_headers: dict[str, str] = {}
+        self.response_headers: dict[str, str] = {}
+        self.tried: list[Endpoint] = []
+        self.endpoint: Endpoint | None = None
+        self.attempts = 0
+        self.retries = 0
+        #: free-form annotations stages leave for later stages, logs and metrics
+        self.extra: dict[str, Any] = {}

@@ -1,0 +1,1 @@
+"""The HTTP edge, the admin server and the process lifecycle."""

@@ -1,0 +1,140 @@
+"""The HTTP edge of the application port: bytes in, pipeline, bytes out. No web framework in between.
+
+Errors are mapped to OpenAI-style JSON here, once. A client that hangs up cancels this handler (aiohttp
+``handler_cancellation``), which closes the upstream connection at once so the model server frees the
+slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+
+from aiohttp import web
+from aiohttp.web_request import BaseRequest
+
+from inferlane.config.schema import ServerConfig
+from inferlane.errors import InferlaneError, Overloaded
+from inferlane.model import ProxyRequest, ProxyResponse
+from inferlane.observability.access_log import AccessLog
+from inferlane.observability.metrics import ProxyMetrics
+from inferlane.pipeline.context import RequestContext
+from inferlane.pipeline.holder import PipelineHolder
+from inferlane.server.body import parse_json, read_body
+from inferlane.server.probes import Probes
+from inferlane.server.respond import StreamOutcome, error_response, write_stream
+
+CLIENT_CLOSED = 499  # nginx's convention for "client closed the request"
+
+
+class Edge:
+    def __init__(
+        self,
+        holder: PipelineHolder,
+        config: ServerConfig,
+        probes: Probes,
+        metrics: ProxyMetrics,
+        access_log: AccessLog | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.holder = holder
+        self.config = config
+        self.probes = probes
+        self.metrics = metrics
+        self.access_log = access_log
+        self.clock = clock
+        self.in_flight = 0
+
+    async def __call__(self, request: BaseRequest) -> web.StreamResponse:
+        local = self.probes.answer(request.path)
+        if local is not None:
+            return local
+        started = self.clock()
+        request_id = request.headers.get("x-request-id") or os.urandom(16).hex()
+        extra = [("X-Request-Id", request_id)]
+        if self.probes.draining:
+            extra.append(("Connection", "close"))
+        if self.in_flight >= self.config.max_concurrent_requests:
+            limit = self.config.max_concurrent_requests
+            return error_response(Overloaded(f"too many concurrent requests (server.maxConcurrentRequests={limit})"), extra)
+        self.in_flight += 1
+        self.metrics.in_flight.inc()
+        pipeline = self.holder.acquire()
+        ctx: RequestContext | None = None
+        status, error_kind, outcome = 0, "", StreamOutcome()
+        try:
+            ctx = await self._context(request, request_id, started)
+            response = await pipeline.handle(ctx)
+            status = response.status
+            return await self._write(request, ctx, response, extra, outcome)
+        except InferlaneError as error:
+            status, error_kind = error.status, error.kind
+            return error_response(error, extra)
+        except asyncio.CancelledError:
+            status, error_kind = CLIENT_CLOSED, "client_disconnect"
+            self.metrics.client_disconnects.labels(ctx.route if ctx else "-").inc()
+            raise
+        finally:
+            self.in_flight -= 1
+            self.metrics.in_flight.dec()
+            self.holder.release(pipeline)
+            if outcome.error is not None:
+                error_kind = outcome.error.kind
+                self.metrics.stream_errors.labels(ctx.backend if ctx else "-", error_kind).inc()
+            self._observe(request, ctx, request_id, started, status, error_kind, outcome)
+
+    async def _context(self, request: BaseRequest, request_id: str, started: float) -> RequestContext:
+        config = self.config
+        body = await read_body(request, config.max_body_size, config.read_timeout)
+        path = request.path
+        json = parse_json(path, request.method, request.headers.get("Content-Type", ""), body)
+        proxy_request = ProxyRequest(
+            method=request.method,
+            path=path,
+            target=request.raw_path,
+            headers=request.headers,
+            body=body,
+            client_ip=request.remote or "",
+            received_at=time.time(),
+        )
+        return RequestContext(proxy_request, request_id, started, started + config.write_timeout, json)
+
+    async def _write(
+        self,
+        request: BaseRequest,
+        ctx: RequestContext,
+        response: ProxyResponse,
+        extra: list[tuple[str, str]],
+        outcome: StreamOutcome,
+    ) -> web.StreamResponse:
+        headers = response.headers
+        headers.extend(extra)
+        if ctx.response_headers:
+            headers.extend(ctx.response_headers.items())
+        if response.stream is None:
+            return web.Response(status=response.status, body=response.body, headers=headers)  # type: ignore[arg-type]
+        try:
+            return await write_stream(request, response, headers, outcome, self.clock)
+        finally:
+            if response.close is not None:
+                await response.close()
+
+    def _observe(
+        self,
+        request: BaseRequest,
+        ctx: RequestContext | None,
+        request_id: str,
+        started: float,
+        status: int,
+        error_kind: str,
+        outcome: StreamOutcome,
+    ) -> None:
+        route = ctx.route if ctx is not None else "-"
+        backend = (ctx.backend if ctx is not None else None) or "-"
+        elapsed = self.clock() - started
+        self.metrics.requests.labels(route, backend, str(status), error_kind or "none").inc()
+        self.metrics.request_duration.labels(route, backend).observe(elapsed)
+        if self.access_log is not None:
+            self.access_log.write(request, ctx, request_id, status, error_kind, elapsed, outcome, started)

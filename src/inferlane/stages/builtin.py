@@ -1,0 +1,49 @@
+"""Registration of the built-in stage types with their canonical order."""
+
+from __future__ import annotations
+
+from inferlane.config.schema import RetryConfig
+from inferlane.pipeline.context import RequestContext
+from inferlane.pipeline.registry import BuildContext, Stage, StageRegistry, StageSpec
+from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
+from inferlane.stages.retry.stage import RetryStage
+from inferlane.stages.route.policy import routes_from
+from inferlane.stages.route.stage import RouteStage
+
+
+def register_builtin(registry: StageRegistry) -> None:
+    registry.register(StageSpec("route", "decide", 300, _route))
+    registry.register(StageSpec("retry", "interceptor", 400, _retry))
+
+
+def _route(build: BuildContext) -> Stage:
+    table, default = routes_from(build.config)
+    return RouteStage(table, default)
+
+
+def retry_policy(config: RetryConfig) -> RetryPolicy:
+    return RetryPolicy(
+        attempts=config.attempts,
+        conditions=config.conditions,
+        retriable_status_codes=frozenset(config.retriable_status_codes),
+        base_interval=config.backoff.base_interval,
+        max_interval=config.backoff.max_interval,
+    )
+
+
+def _retry(build: BuildContext) -> Stage | None:
+    config = build.config
+    routes = config.routing.endpoints
+    if config.retry.attempts == 0 and all(r.retry is None or r.retry.attempts == 0 for r in routes):
+        return None
+    per_route = {r.display_name: retry_policy(r.retry) for r in routes if r.retry is not None}
+    per_try = {r.display_name: (r.retry or config.retry).per_try_timeout for r in routes}
+    per_try["default"] = config.retry.per_try_timeout
+    b = config.retry.budget
+    budgets = {name: RetryBudget(b.retry_ratio, b.min_retries_per_second, b.ttl) for name in build.backends}
+    metrics = build.metrics
+
+    def on_retry(ctx: RequestContext, reason: str) -> None:
+        metrics.retries.labels(ctx.route, ctx.backend or "-", reason).inc()
+
+    return RetryStage(retry_policy(config.retry), per_route, per_try, budgets, build.rng, on_retry)

@@ -1,0 +1,1 @@
+"""Route matching: which backend a request goes to."""

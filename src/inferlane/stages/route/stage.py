@@ -1,0 +1,29 @@
+"""The route decide stage: sets the context's route, backend and deadline."""
+
+from __future__ import annotations
+
+from inferlane.errors import NoHealthyEndpoint
+from inferlane.model import ProxyResponse
+from inferlane.pipeline.context import RequestContext
+from inferlane.stages.route.policy import Route, match
+
+
+class RouteStage:
+    name = "route"
+
+    def __init__(self, table: tuple[Route, ...], default: Route) -> None:
+        self.table = table
+        self.default = default
+
+    async def decide(self, ctx: RequestContext) -> ProxyResponse | None:
+        route = match(self.table, self.default, ctx.request.path)
+        if route.backend is None:
+            raise NoHealthyEndpoint(
+                f"no backend for {ctx.request.path}: set routing.defaultEndpoint or a route's backend"
+            )
+        ctx.route = route.name
+        ctx.backend = route.backend
+        if route.timeout is not None:
+            ctx.deadline = min(ctx.deadline, ctx.started + route.timeout)
+            ctx.attempt_deadline = ctx.deadline
+        return None

@@ -1,0 +1,1 @@
+"""The upstream side: backend pools, the HTTP client, streaming relay."""

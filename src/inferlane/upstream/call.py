@@ -1,0 +1,27 @@
+"""The terminal handler: pick an endpoint of the context's backend and make one attempt."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from inferlane.errors import NoHealthyEndpoint
+from inferlane.model import ProxyResponse
+from inferlane.pipeline.context import RequestContext
+from inferlane.upstream.backend import Backend
+
+
+class UpstreamCall:
+    name = "upstream"
+
+    def __init__(self, backends: Mapping[str, Backend]) -> None:
+        self.backends = backends
+
+    async def __call__(self, ctx: RequestContext) -> ProxyResponse:
+        backend = self.backends.get(ctx.backend) if ctx.backend is not None else None
+        if backend is None:
+            raise NoHealthyEndpoint(f"no backend configured for route {ctx.route!r}")
+        state = backend.pool.pick(ctx.tried)
+        ctx.tried.append(state.endpoint)
+        ctx.endpoint = state.endpoint
+        ctx.attempts += 1
+        return await backend.client.send(ctx, backend.pool.lease(state))

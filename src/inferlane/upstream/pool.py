@@ -1,0 +1,138 @@
+"""A backend pool: its endpoints, their live state, and the choice of one endpoint per attempt.
+
+Picking never awaits. Filters apply in order — not tried yet (when another is left), healthy and not
+ejected, breaker admits, capacity left — and each empty result has its own error, so a client learns
+*why* nothing could take its request. The survivors go to the least-loaded picker.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+
+from inferlane.config.schema import BackendConfig, CircuitBreakerConfig, HealthCheckConfig
+from inferlane.discovery.health_policy import HealthState
+from inferlane.discovery.outlier import OutlierDetector, OutlierSettings
+from inferlane.errors import CircuitOpen, NoHealthyEndpoint, PoolFull
+from inferlane.model import Endpoint, EndpointSnapshot
+from inferlane.picking.least_loaded import least_loaded
+from inferlane.stages.breaker.policy import CircuitBreaker
+from inferlane.upstream.endpoint_state import EndpointState
+from inferlane.upstream.lease import Lease, Result
+
+ResultHook = Callable[[EndpointState, Result], None]
+
+
+class BackendPool:
+    def __init__(
+        self,
+        config: BackendConfig,
+        breaker: CircuitBreakerConfig,
+        health: HealthCheckConfig,
+        clock: Callable[[], float],
+        rng: random.Random,
+    ) -> None:
+        self.name = config.name
+        self.config = config
+        self.breaker_config = breaker
+        self.health_config = health
+        self.clock = clock
+        self.rng = rng
+        #: observer of every attempt's outcome (metrics); set by the composition root
+        self.on_result: ResultHook | None = None
+        od = config.outlier_detection
+        self.outliers = OutlierDetector(
+            OutlierSettings(
+                consecutive_5xx=od.consecutive_5xx,
+                consecutive_local_origin_failures=od.consecutive_local_origin_failures,
+                base_ejection_time=od.base_ejection_time,
+                max_ejection_time=od.max_ejection_time,
+                max_ejection_percent=od.max_ejection_percent,
+            )
+        )
+        pool = config.connection_pool
+        self.capacity = min(pool.max_requests, pool.max_connections + pool.max_pending_requests)
+        self.states: dict[str, EndpointState] = {}
+        self.snapshot = EndpointSnapshot(config.name, ())
+        self.set_endpoints(tuple(Endpoint.parse(config.name, url) for url in config.endpoints))
+
+    def set_endpoints(self, endpoints: tuple[Endpoint, ...]) -> None:
+        """Swap in a new snapshot; endpoints that stay keep their state."""
+        states = {}
+        for endpoint in endpoints:
+            states[endpoint.id] = self.states.get(endpoint.id) or self._new_state(endpoint)
+        self.states = states
+        self.snapshot = EndpointSnapshot(self.name, endpoints, self.snapshot.version + 1)
+        self.outliers.set_endpoints(states)
+
+    def _new_state(self, endpoint: Endpoint) -> EndpointState:
+        b = self.breaker_config
+        breaker = (
+            CircuitBreaker(b.failure_threshold, b.recovery_timeout, b.half_open_requests) if b.enabled else None
+        )
+        h = self.health_config
+        health = HealthState(h.unhealthy_threshold, h.healthy_threshold) if h.enabled else None
+        return EndpointState(endpoint, breaker, health)
+
+    @property
+    def health_checked(self) -> bool:
+        return self.health_config.enabled
+
+    @property
+    def ready(self) -> bool:
+        """Up when some endpoint is healthy; with health checks, only once probes have answered."""
+        states = self.states.values()
+        if not self.health_checked:
+            return bool(self.states)
+        return any(s.health is not None and s.health.probed and s.health.healthy for s in states)
+
+    def pick(self, exclude: Sequence[Endpoint] = ()) -> EndpointState:
+        now = self.clock()
+        states: list[EndpointState] = list(self.states.values())
+        if exclude and len(states) > 1:
+            fresh = [s for s in states if s.endpoint not in exclude]
+            states = fresh or states
+        live = [s for s in states if s.healthy and not self.outliers.is_ejected(s.endpoint.id, now)]
+        if not live:
+            raise NoHealthyEndpoint(f"no healthy upstream: backend {self.name!r} has no healthy endpoint")
+        admitted = [s for s in live if s.breaker is None or s.breaker.allows(now)]
+        if not admitted:
+            raise CircuitOpen(
+                f"circuit breaker open: backend {self.name!r} "
+                f"({len(live)} endpoint(s) failing, retry after the recovery timeout)"
+            )
+        roomy = [s for s in admitted if s.in_flight < self.capacity]
+        if not roomy:
+            raise PoolFull(
+                f"upstream connection pool full: backend {self.name!r} has {self.capacity} requests "
+                "in flight or pending on every endpoint"
+            )
+        chosen = least_loaded(roomy, [s.in_flight for s in roomy], self.rng)
+        if chosen.breaker is not None and not chosen.breaker.try_acquire(now):
+            raise CircuitOpen(f"circuit breaker open: backend {self.name!r} endpoint {chosen.endpoint.authority}")
+        return chosen
+
+    def record(self, state: EndpointState, result: Result) -> None:
+        """Feed one attempt's outcome to the endpoint's breaker and the pool's outlier detector."""
+        now = self.clock()
+        breaker, endpoint_id = state.breaker, state.endpoint.id
+        if result is Result.SUCCESS:
+            if breaker is not None:
+                breaker.on_success(now)
+            self.outliers.on_success(endpoint_id, now)
+        elif result is Result.ABANDONED:
+            if breaker is not None:
+                breaker.release(now)
+        else:
+            if breaker is not None:
+                breaker.on_failure(now)
+            if self.config.outlier_detection.enabled:
+                if result is Result.SERVER_ERROR:
+                    self.outliers.on_5xx(endpoint_id, now)
+                else:
+                    self.outliers.on_local_failure(endpoint_id, now)
+        if self.on_result is not None:
+            self.on_result(state, result)
+
+    def lease(self, state: EndpointState) -> Lease:
+        return Lease(self, state)
