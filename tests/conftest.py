@@ -5,6 +5,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+
 from support.proxy import RunningProxy, start_proxy
 from support.upstream import FakeUpstream
 

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from inferlane.config.load import parse_config
 from inferlane.observability.access_log import AccessLog
 from inferlane.server.app import App
-
-import yaml
 
 
 @dataclass
@@ -33,13 +33,13 @@ class RunningProxy:
         return [line for line in self.log.getvalue().decode().splitlines() if line]
 
 
-def proxy_config(backends: Mapping[str, list[str]], **sections: Any) -> dict[str, Any]:
+def proxy_config(urls: Mapping[str, list[str]], **sections: Any) -> dict[str, Any]:
     """A config dict on ephemeral ports with fast drain, for the given backends."""
     server = {"host": "127.0.0.1", "port": 0, "adminHost": "127.0.0.1", "adminPort": 0, "drainDelay": "0s"}
     server.update(sections.pop("server", {}))
     config: dict[str, Any] = {
         "server": server,
-        "backends": [{"name": name, "endpoints": urls} for name, urls in backends.items()],
+        "backends": [{"name": name, "endpoints": endpoints} for name, endpoints in urls.items()],
         "healthCheck": {"enabled": False},
     }
     config.update(sections)
@@ -48,6 +48,8 @@ def proxy_config(backends: Mapping[str, list[str]], **sections: Any) -> dict[str
 
 async def start_proxy(config: dict[str, Any], config_path: str | None = None) -> RunningProxy:
     log = io.BytesIO()
-    app = App(parse_config(yaml.safe_dump(config)), config_path=config_path, access_log=AccessLog(log), seed=7)
+    app = App(
+        parse_config(yaml.safe_dump(config)), config_path=config_path, access_log=AccessLog(log), seed=7
+    )
     await app.start()
     return RunningProxy(app, log)

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 
 @dataclass
 class Seen:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: CIMultiDict[str]
     body: bytes
 
 
@@ -61,7 +62,7 @@ class FakeUpstream:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        self.requests.append(Seen(request.method, request.path_qs, dict(request.headers), body))
+        self.requests.append(Seen(request.method, request.path_qs, CIMultiDict(request.headers), body))
         kind, _, arg = self.behaviour(request).partition("=")
         if kind == "status":
             return _error(int(arg))
@@ -79,11 +80,15 @@ class FakeUpstream:
             return await self._lie(request)
         if kind in ("stream", "reset-mid-stream", "stall-mid-stream"):
             return await self._stream(request, kind, int(arg or 5))
-        return web.json_response({"echo": True, "upstream": self.name, "path": request.path, "bytes": len(body)})
+        return web.json_response(
+            {"echo": True, "upstream": self.name, "path": request.path, "bytes": len(body)}
+        )
 
     async def _lie(self, request: web.Request) -> web.StreamResponse:
         assert request.transport is not None
-        request.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{}")
+        request.transport.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{}"
+        )
         request.transport.close()
         return web.Response()
 

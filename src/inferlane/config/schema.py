@@ -116,7 +116,7 @@ class HealthCheckConfig(Section):
 
 class OutlierDetectionConfig(Section):
     enabled: bool = True
-    consecutive_5xx: PositiveInt = 5
+    consecutive_5xx: PositiveInt = Field(default=5, alias="consecutive5xx")
     consecutive_local_origin_failures: PositiveInt = 5
     base_ejection_time: Duration = 30.0
     max_ejection_time: Duration = 300.0
@@ -157,7 +157,10 @@ class RouteConfig(Section):
     name: str | None = None
     path: str | None = None
     path_prefix: str | None = None
+    #: the seed's label for the model served on this path (metrics, logs); not a match condition
     model: str | None = None
+    #: match only requests whose body names one of these models (``*`` wildcards allowed)
+    models: list[str] = Field(default_factory=list)
     backend: str | None = None
     batch_enabled: bool = False
     max_batch_size: PositiveInt | None = None

@@ -90,10 +90,14 @@ class _EndpointCollector(Collector):
             "inferlane_endpoint_in_flight_requests", "Requests in flight to the endpoint.", labels=labels
         )
         healthy = GaugeMetricFamily(
-            "inferlane_endpoint_healthy", "1 if active health checks pass (or are off), else 0.", labels=labels
+            "inferlane_endpoint_healthy",
+            "1 if active health checks pass (or are off), else 0.",
+            labels=labels,
         )
         ejected = GaugeMetricFamily(
-            "inferlane_endpoint_ejected", "1 if passive outlier detection ejected the endpoint.", labels=labels
+            "inferlane_endpoint_ejected",
+            "1 if passive outlier detection ejected the endpoint.",
+            labels=labels,
         )
         breaker = GaugeMetricFamily(
             "inferlane_circuit_breaker_state",

@@ -32,7 +32,7 @@ def build_backends(
             continue
         backend = Backend(backend_config, breaker, health, clock, rng)
         name = backend.name
-        backend.pool.on_result = lambda state, result, name=name: metrics.record_attempt(name, state, result)  # type: ignore[misc]
+        backend.pool.on_result = lambda state, result, name=name: metrics.record_attempt(name, state, result)
         backends[name] = backend
     return backends
 

@@ -54,9 +54,10 @@ class AdminApi:
 
     async def metrics_page(self, request: web.Request) -> web.Response:
         if "application/openmetrics-text" in request.headers.get("Accept", ""):
-            body = generate_openmetrics(self.metrics.registry)
+            body = generate_openmetrics(self.metrics.registry)  # type: ignore[no-untyped-call]
             return web.Response(body=body, headers={"Content-Type": OPENMETRICS_TYPE})
-        return web.Response(body=generate_latest(self.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        body = generate_latest(self.metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def probe(self, request: web.Request) -> web.Response:
         answer = self.probes.answer(request.path)
@@ -86,4 +87,6 @@ class AdminApi:
         ok = await self.reload_config()
         if ok:
             return _json({"reloaded": True})
-        return _error(400, "config reload failed; the previous config keeps running (see logs)", "reload_failed")
+        return _error(
+            400, "config reload failed; the previous config keeps running (see logs)", "reload_failed"
+        )

@@ -11,8 +11,6 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 from inferlane.config.load import load_config
 from inferlane.config.problems import ConfigError, format_report
 from inferlane.config.schema import ProxyConfig
@@ -60,7 +58,9 @@ class App:
     # --- building ----------------------------------------------------------------------------------
 
     def _build(self, config: ProxyConfig, previous: Pipeline | None) -> Pipeline:
-        backends = build_backends(config, previous.backends if previous else {}, self.clock, self.rng, self.metrics)
+        backends = build_backends(
+            config, previous.backends if previous else {}, self.clock, self.rng, self.metrics
+        )
         self.generation += 1
         pipeline = build_pipeline(config, self.registry, backends, self.metrics, self.rng, self.generation)
         for backend in backends.values():
@@ -92,7 +92,11 @@ class App:
             self.spawn(self._watch_config(), "config-watch")
         log.info(
             "inferlane started",
-            extra={"port": self.listeners.port, "admin_port": self.listeners.admin_port, **pipeline.describe()},
+            extra={
+                "port": self.listeners.port,
+                "admin_port": self.listeners.admin_port,
+                **pipeline.describe(),
+            },
         )
 
     async def shutdown(self) -> None:
@@ -100,7 +104,9 @@ class App:
         ``drainTimeout`` and stop."""
         server = self.config.server
         self.probes.draining = True
-        log.info("draining", extra={"drain_delay_s": server.drain_delay, "drain_timeout_s": server.drain_timeout})
+        log.info(
+            "draining", extra={"drain_delay_s": server.drain_delay, "drain_timeout_s": server.drain_timeout}
+        )
         await asyncio.sleep(server.drain_delay)
         if self.listeners is not None:
             await self.listeners.stop(server.drain_timeout)
@@ -145,7 +151,12 @@ class App:
 
     def _apply_unreloadable(self, config: ProxyConfig) -> None:
         old, new = self.config.server, config.server
-        if (old.host, old.port, old.admin_host, old.admin_port) != (new.host, new.port, new.admin_host, new.admin_port):
+        if (old.host, old.port, old.admin_host, old.admin_port) != (
+            new.host,
+            new.port,
+            new.admin_host,
+            new.admin_port,
+        ):
             log.warning("listen addresses changed in config; they take effect on restart")
         if self.listeners is not None:
             self.listeners.edge.config = new

@@ -58,7 +58,9 @@ class Edge:
             extra.append(("Connection", "close"))
         if self.in_flight >= self.config.max_concurrent_requests:
             limit = self.config.max_concurrent_requests
-            return error_response(Overloaded(f"too many concurrent requests (server.maxConcurrentRequests={limit})"), extra)
+            return error_response(
+                Overloaded(f"too many concurrent requests (server.maxConcurrentRequests={limit})"), extra
+            )
         self.in_flight += 1
         self.metrics.in_flight.inc()
         pipeline = self.holder.acquire()
@@ -114,7 +116,7 @@ class Edge:
         if ctx.response_headers:
             headers.extend(ctx.response_headers.items())
         if response.stream is None:
-            return web.Response(status=response.status, body=response.body, headers=headers)  # type: ignore[arg-type]
+            return web.Response(status=response.status, body=response.body, headers=headers)
         try:
             return await write_stream(request, response, headers, outcome, self.clock)
         finally:

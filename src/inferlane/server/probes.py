@@ -29,6 +29,8 @@ class Probes:
                 return web.Response(body=_OK, content_type="application/json")
             reason = b"draining" if self.draining else b"upstream pools not ready"
             return web.Response(
-                status=503, body=b'{"status":"not ready","reason":"' + reason + b'"}', content_type="application/json"
+                status=503,
+                body=b'{"status":"not ready","reason":"' + reason + b'"}',
+                content_type="application/json",
             )
         return None

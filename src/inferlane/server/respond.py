@@ -13,7 +13,7 @@ from inferlane.model import Headers, ProxyResponse
 
 def error_response(error: InferlaneError, extra: Headers) -> web.Response:
     headers = [("Content-Type", "application/json"), *error.headers.items(), *extra]
-    return web.Response(status=error.status, body=error.body(), headers=headers)  # type: ignore[arg-type]
+    return web.Response(status=error.status, body=error.body(), headers=headers)
 
 
 def sse_error(error: InferlaneError) -> bytes:
@@ -32,7 +32,10 @@ class StreamOutcome:
 
 
 async def write_stream(
-    request: BaseRequest, response: ProxyResponse, headers: Headers, outcome: StreamOutcome,
+    request: BaseRequest,
+    response: ProxyResponse,
+    headers: Headers,
+    outcome: StreamOutcome,
     clock: Callable[[], float],
 ) -> web.StreamResponse:
     """Relay ``response.stream``; an upstream failure mid-stream ends the response cleanly.
@@ -41,7 +44,7 @@ async def write_stream(
     final chunk) so the client can tell the body is incomplete.
     """
     assert response.stream is not None
-    out = web.StreamResponse(status=response.status, headers=headers)  # type: ignore[arg-type]
+    out = web.StreamResponse(status=response.status, headers=headers)
     await out.prepare(request)
     try:
         async for chunk in response.stream:

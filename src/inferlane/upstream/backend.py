@@ -1,4 +1,4 @@
-"""A backend: its pool (state and picking), its HTTP client and its health checker, started and closed together."""
+"""A backend: its pool (state, picking), HTTP client and health checker, started and closed together."""
 
 from __future__ import annotations
 

@@ -75,7 +75,9 @@ class UpstreamClient:
                 )
         except aiohttp.ConnectionTimeoutError as exc:
             lease.finish(Result.LOCAL_FAILURE)
-            raise ConnectTimeout(f"upstream connect timeout after {self.connect_timeout:g}s: {where}") from exc
+            raise ConnectTimeout(
+                f"upstream connect timeout after {self.connect_timeout:g}s: {where}"
+            ) from exc
         except TimeoutError as exc:
             lease.finish(Result.LOCAL_FAILURE)
             if ctx.deadline - now <= wait:
@@ -92,7 +94,9 @@ class UpstreamClient:
             ) from exc
         except aiohttp.ClientResponseError as exc:
             lease.finish(Result.LOCAL_FAILURE)
-            raise UpstreamProtocolError(f"upstream sent an invalid response: {where} ({exc.message})") from exc
+            raise UpstreamProtocolError(
+                f"upstream sent an invalid response: {where} ({exc.message})"
+            ) from exc
         except (aiohttp.ClientError, OSError) as exc:
             lease.finish(Result.LOCAL_FAILURE)
             raise UpstreamError(
@@ -112,9 +116,13 @@ class UpstreamClient:
         event_stream = response.content_type == "text/event-stream"
         if event_stream or length is None or length > FULL_BODY_LIMIT:
             stream = UpstreamStream(response, lease, self.idle_timeout, ctx.deadline, where)
-            return ProxyResponse(status, headers, stream=stream, close=stream.aclose, endpoint=lease.state.endpoint)
+            return ProxyResponse(
+                status, headers, stream=stream, close=stream.aclose, endpoint=lease.state.endpoint
+            )
         try:
-            async with asyncio.timeout(min(self.idle_timeout, ctx.deadline - asyncio.get_running_loop().time())):
+            async with asyncio.timeout(
+                min(self.idle_timeout, ctx.deadline - asyncio.get_running_loop().time())
+            ):
                 body = await response.read()
         except TimeoutError as exc:
             response.close()
@@ -137,4 +145,3 @@ class UpstreamClient:
         response.release()
         lease.finish_status(status)
         return ProxyResponse(status, headers, body=body, endpoint=lease.state.endpoint)
-

@@ -10,7 +10,9 @@ from inferlane.stages.breaker.policy import CircuitBreaker
 class EndpointState:
     __slots__ = ("breaker", "endpoint", "health", "in_flight", "requests")
 
-    def __init__(self, endpoint: Endpoint, breaker: CircuitBreaker | None, health: HealthState | None) -> None:
+    def __init__(
+        self, endpoint: Endpoint, breaker: CircuitBreaker | None, health: HealthState | None
+    ) -> None:
         self.endpoint = endpoint
         self.breaker = breaker
         self.health = health

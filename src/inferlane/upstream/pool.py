@@ -68,7 +68,9 @@ class BackendPool:
     def _new_state(self, endpoint: Endpoint) -> EndpointState:
         b = self.breaker_config
         breaker = (
-            CircuitBreaker(b.failure_threshold, b.recovery_timeout, b.half_open_requests) if b.enabled else None
+            CircuitBreaker(b.failure_threshold, b.recovery_timeout, b.half_open_requests)
+            if b.enabled
+            else None
         )
         h = self.health_config
         health = HealthState(h.unhealthy_threshold, h.healthy_threshold) if h.enabled else None
@@ -109,7 +111,9 @@ class BackendPool:
             )
         chosen = least_loaded(roomy, [s.in_flight for s in roomy], self.rng)
         if chosen.breaker is not None and not chosen.breaker.try_acquire(now):
-            raise CircuitOpen(f"circuit breaker open: backend {self.name!r} endpoint {chosen.endpoint.authority}")
+            raise CircuitOpen(
+                f"circuit breaker open: backend {self.name!r} endpoint {chosen.endpoint.authority}"
+            )
         return chosen
 
     def record(self, state: EndpointState, result: Result) -> None:

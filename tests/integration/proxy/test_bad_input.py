@@ -15,7 +15,9 @@ async def test_malformed_json_is_400(upstreams, proxies, http):
     up = await upstreams()
     proxy = await proxies(proxy_config({"chat": [up.url]}))
     async with http.post(
-        proxy.url + "/v1/chat/completions", data=b'{"model": "m",', headers={"Content-Type": "application/json"}
+        proxy.url + "/v1/chat/completions",
+        data=b'{"model": "m",',
+        headers={"Content-Type": "application/json"},
     ) as resp:
         assert resp.status == 400
         assert "invalid JSON" in (await _error(resp))["message"]

@@ -22,8 +22,14 @@ async def test_sigterm_drains_in_flight_streams_then_exits_zero(upstreams, http,
     up.stream_gap = 0.02
     port, admin = free_port(), free_port()
     config = {
-        "server": {"host": "127.0.0.1", "port": port, "adminHost": "127.0.0.1", "adminPort": admin,
-                   "drainDelay": "200ms", "drainTimeout": "20s"},
+        "server": {
+            "host": "127.0.0.1",
+            "port": port,
+            "adminHost": "127.0.0.1",
+            "adminPort": admin,
+            "drainDelay": "200ms",
+            "drainTimeout": "20s",
+        },
         "routing": {"defaultEndpoint": up.url},
         "healthCheck": {"enabled": False},
         "logging": {"accessLog": False},
@@ -31,8 +37,14 @@ async def test_sigterm_drains_in_flight_streams_then_exits_zero(upstreams, http,
     path = tmp_path / "proxy.yaml"
     path.write_text(yaml.safe_dump(config))
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "inferlane", "proxy", "--config", str(path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "inferlane",
+        "proxy",
+        "--config",
+        str(path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         for _ in range(500):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import aiohttp
+
 from support.proxy import proxy_config
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
@@ -105,7 +106,9 @@ async def test_metrics_count_requests(upstreams, proxies, http):
             await resp.read()
     async with http.get(proxy.admin_url + "/metrics") as resp:
         text = await resp.text()
-    assert 'inferlane_requests_total{backend="chat",error_kind="none",route="default",status="200"} 3.0' in text
+    assert (
+        'inferlane_requests_total{backend="chat",error_kind="none",route="default",status="200"} 3.0' in text
+    )
     assert "inferlane_endpoint_in_flight_requests" in text
 
 

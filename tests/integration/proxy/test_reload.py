@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import yaml
+
 from support.proxy import proxy_config
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
@@ -51,7 +52,9 @@ async def test_admin_reload_needs_the_token(upstreams, proxies, http, tmp_path):
         assert resp.status == 401
     async with http.post(proxy.admin_url + "/admin/reload", headers={"Authorization": "Bearer nope"}) as resp:
         assert resp.status == 401
-    async with http.post(proxy.admin_url + "/admin/reload", headers={"Authorization": "Bearer s3cret"}) as resp:
+    async with http.post(
+        proxy.admin_url + "/admin/reload", headers={"Authorization": "Bearer s3cret"}
+    ) as resp:
         assert resp.status == 200
     assert proxy.app.generation == 2
 
@@ -76,7 +79,11 @@ async def test_nothing_dropped_while_reloading_under_load(upstreams, proxies, ht
     async def client(stream: bool) -> None:
         while not stop.is_set():
             body = {**CHAT, "stream": stream}
-            async with http.post(proxy.url + "/v1/chat/completions", json=body, headers={"x-test": "stream=20"} if stream else {}) as resp:
+            async with http.post(
+                proxy.url + "/v1/chat/completions",
+                json=body,
+                headers={"x-test": "stream=20"} if stream else {},
+            ) as resp:
                 data = await resp.read()
                 statuses.append(resp.status)
                 if stream:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import aiohttp
+
 from support.proxy import proxy_config
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
@@ -92,13 +93,16 @@ async def test_stall_mid_stream_hits_idle_timeout(upstreams, proxies, http):
 async def test_proxy_survives_a_storm_of_failures(upstreams, proxies, http):
     bad = await upstreams(default="reset")
     good = await upstreams(name="good")
-    proxy = await proxies(proxy_config({"bad": [bad.url], "good": [good.url]}, routing={"defaultBackend": "bad"}))
+    proxy = await proxies(
+        proxy_config({"bad": [bad.url], "good": [good.url]}, routing={"defaultBackend": "bad"})
+    )
     for _ in range(30):
         status, _ = await _post(http, proxy.url)
         assert status in (502, 503)
     config = proxy_config({"bad": [bad.url], "good": [good.url]}, routing={"defaultBackend": "good"})
-    from inferlane.config.load import parse_config
     import yaml
+
+    from inferlane.config.load import parse_config
 
     assert await proxy.app.reload(parse_config(yaml.safe_dump(config)))
     status, body = await _post(http, proxy.url)

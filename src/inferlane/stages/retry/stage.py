@@ -99,7 +99,7 @@ class RetryStage:
             now = loop.time()
             delay = backoff_delay(policy, ctx.retries, self.rng, outcome.retry_after)
             fits = now + delay < ctx.deadline
-            if not fits or budget is not None and not budget.try_spend(now):
+            if not fits or (budget is not None and not budget.try_spend(now)):
                 if response is None:
                     raise pending_error
                 return response

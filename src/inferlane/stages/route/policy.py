@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 from inferlane.config.schema import ProxyConfig
 
@@ -15,11 +16,17 @@ class Route:
     path: str | None = None
     prefix: str | None = None
     timeout: float | None = None
+    models: tuple[str, ...] = ()
 
-    def matches(self, path: str) -> bool:
+    def matches(self, path: str, model: str | None) -> bool:
         if self.path is not None:
-            return path == self.path
-        return self.prefix is not None and path.startswith(self.prefix)
+            if path != self.path:
+                return False
+        elif self.prefix is None or not path.startswith(self.prefix):
+            return False
+        if not self.models:
+            return True
+        return model is not None and any(fnmatchcase(model, pattern) for pattern in self.models)
 
 
 def routes_from(config: ProxyConfig) -> tuple[tuple[Route, ...], Route]:
@@ -32,14 +39,15 @@ def routes_from(config: ProxyConfig) -> tuple[tuple[Route, ...], Route]:
             path=r.path,
             prefix=r.path_prefix,
             timeout=r.timeout,
+            models=tuple(r.models),
         )
         for r in config.routing.endpoints
     )
     return table, Route(name="default", backend=default_backend)
 
 
-def match(table: Sequence[Route], default: Route, path: str) -> Route:
+def match(table: Sequence[Route], default: Route, path: str, model: str | None = None) -> Route:
     for route in table:
-        if route.matches(path):
+        if route.matches(path, model):
             return route
     return default

@@ -16,7 +16,7 @@ class RouteStage:
         self.default = default
 
     async def decide(self, ctx: RequestContext) -> ProxyResponse | None:
-        route = match(self.table, self.default, ctx.request.path)
+        route = match(self.table, self.default, ctx.request.path, ctx.model)
         if route.backend is None:
             raise NoHealthyEndpoint(
                 f"no backend for {ctx.request.path}: set routing.defaultEndpoint or a route's backend"

@@ -1,0 +1,117 @@
+"""``inferlane demo``: a simulated model fleet with the proxy in front of it, and curl lines that work."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from typing import Any
+
+import uvloop
+import yaml
+
+from inferlane.config.load import parse_config
+from inferlane.observability.access_log import AccessLog
+from inferlane.observability.logs import setup_logging
+from inferlane.server.app import App
+from inferlane.sim import FleetSpec, SimFleet
+
+#: (backend, model, engine kind, replicas) — the seed's small/medium/large chat models and friends
+DEMO_FLEET = (
+    ("qwen-7b", "qwen2.5-7b-instruct", "vllm", 2),
+    ("qwen-32b", "qwen2.5-32b-instruct", "vllm", 1),
+    ("qwen-72b", "qwen2.5-72b-instruct", "vllm", 1),
+    ("embed", "bge-small-en-v1.5", "tei", 1),
+    ("rerank", "bge-reranker-base", "tei", 1),
+    ("resnet", "resnet50", "tfserving", 1),
+)
+
+
+def demo_config(urls: dict[str, list[str]], port: int, admin_port: int) -> dict[str, Any]:
+    engines = {backend: kind for backend, _, kind, _ in DEMO_FLEET}
+    return {
+        "server": {
+            "host": "127.0.0.1",
+            "port": port,
+            "adminHost": "127.0.0.1",
+            "adminPort": admin_port,
+            "drainDelay": "0s",
+        },
+        "backends": [
+            {"name": name, "endpoints": endpoints, "engine": engines[name]}
+            for name, endpoints in urls.items()
+        ],
+        "routing": {
+            "defaultBackend": "qwen-7b",
+            "endpoints": [
+                {"path": "/v1/embeddings", "backend": "embed", "model": "embedding"},
+                {"path": "/embed", "backend": "embed"},
+                {"path": "/v1/rerank", "backend": "rerank"},
+                {"path": "/rerank", "backend": "rerank"},
+                {"pathPrefix": "/v1/models/", "backend": "resnet", "name": "tfserving"},
+                {"pathPrefix": "/v1/", "models": ["qwen2.5-72b*"], "backend": "qwen-72b", "name": "large"},
+                {"pathPrefix": "/v1/", "models": ["qwen2.5-32b*"], "backend": "qwen-32b", "name": "medium"},
+            ],
+        },
+        "healthCheck": {"interval": "2s"},
+        "logging": {"level": "warning"},
+    }
+
+
+def examples(base: str, admin: str) -> str:
+    chat = '{"model":"qwen2.5-7b-instruct","messages":[{"role":"user","content":"Hello"}]}'
+    stream = '{"model":"qwen2.5-72b-instruct","stream":true,"messages":[{"role":"user","content":"Hi"}]}'
+    return "\n".join(
+        [
+            "",
+            "Inferlane demo is up. Try:",
+            f"  curl -s {base}/v1/chat/completions -H 'content-type: application/json' -d '{chat}'",
+            f"  curl -sN {base}/v1/chat/completions -H 'content-type: application/json' -d '{stream}'",
+            f"  curl -s {base}/v1/embeddings -H 'content-type: application/json' "
+            """-d '{"model":"bge-small-en-v1.5","input":["hello","world"]}'""",
+            f"  curl -s {base}/v1/models/resnet50:predict -H 'content-type: application/json' "
+            """-d '{"instances":[[1.0,2.0,3.0]]}'""",
+            f"  curl -s {base}/v1/models",
+            f"  curl -s {admin}/metrics | grep inferlane_",
+            f"  curl -s {admin}/admin/state",
+            "",
+            "Ctrl-C stops everything.",
+        ]
+    )
+
+
+async def _run(port: int, admin_port: int) -> None:
+    fleets = [
+        SimFleet(FleetSpec.quick(model=model, replicas=replicas, port=0, kind=kind))
+        for _, model, kind, replicas in DEMO_FLEET
+    ]
+    try:
+        for fleet in fleets:
+            await fleet.start()
+        urls = {
+            backend: [r.url for r in fleet.replicas]
+            for (backend, *_), fleet in zip(DEMO_FLEET, fleets, strict=True)
+        }
+        config = parse_config(yaml.safe_dump(demo_config(urls, port, admin_port)), source="<demo>")
+        app = App(config, access_log=AccessLog())
+        await app.start()
+        assert app.listeners is not None
+        print(
+            examples(f"http://127.0.0.1:{app.listeners.port}", f"http://127.0.0.1:{app.listeners.admin_port}")
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        print("\nstopping…")
+        await app.shutdown()
+    finally:
+        for fleet in fleets:
+            await fleet.stop()
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    setup_logging("warning", "text")
+    uvloop.run(_run(args.port, args.admin_port))
+    return 0

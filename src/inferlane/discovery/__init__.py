@@ -1,0 +1,1 @@
+"""Endpoint discovery and health: active checks, passive outlier ejection."""

@@ -1,0 +1,1 @@
+"""Circuit breaking per endpoint."""

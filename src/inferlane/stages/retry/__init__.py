@@ -1,0 +1,1 @@
+"""Retries: which outcomes are retried, backoff, Retry-After, and the retry budget."""
