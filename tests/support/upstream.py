@@ -97,7 +97,13 @@ class FakeUpstream:
         await response.prepare(request)
         try:
             for i in range(count):
-                chunk = {"id": "c", "object": "chat.completion.chunk", "choices": [_delta(f"t{i} ")]}
+                chunk = {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion.chunk",
+                    "created": 1,
+                    "model": "m",
+                    "choices": [_delta(f"t{i} ")],
+                }
                 await response.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
                 if self.stream_gap:
                     await asyncio.sleep(self.stream_gap)

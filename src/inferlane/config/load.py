@@ -42,9 +42,8 @@ class _Reader:
                 key = self.loader.construct_object(key_node)
                 if key in out:
                     first = self.marks.get((*loc, key), (None, None))[0]
-                    self.problem(
-                        loc + (key,), f"duplicate key {key!r} (first defined on line {first})", key_node
-                    )
+                    message = f"duplicate key {key!r} (first defined on line {first})"
+                    self.problem((*loc, key), message, key_node)
                     continue
                 self.marks[(*loc, key)] = (
                     key_node.start_mark.line + 1 + self.offset,
