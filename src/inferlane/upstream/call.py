@@ -20,6 +20,10 @@ class UpstreamCall:
         backend = self.backends.get(ctx.backend) if ctx.backend is not None else None
         if backend is None:
             raise NoHealthyEndpoint(f"no backend configured for route {ctx.route!r}")
+        total = backend.client.total_timeout
+        if total is not None and not ctx.attempts:
+            ctx.deadline = min(ctx.deadline, ctx.started + total)
+            ctx.attempt_deadline = min(ctx.attempt_deadline, ctx.deadline)
         state = backend.pool.pick(ctx.tried)
         ctx.tried.append(state.endpoint)
         ctx.endpoint = state.endpoint

@@ -39,6 +39,7 @@ class UpstreamClient:
         self.connect_timeout = timeouts.connect
         self.first_byte_timeout = timeouts.first_byte if timeouts.first_byte is not None else math.inf
         self.idle_timeout = timeouts.idle
+        self.total_timeout = timeouts.total
         connector = aiohttp.TCPConnector(
             limit=0,
             limit_per_host=pool.max_connections,

@@ -149,3 +149,12 @@ async def test_client_hangup_mid_stream_cancels_upstream(upstreams, proxies):
         await resp.content.readline()
         resp.close()
     await asyncio.wait_for(up.disconnected.wait(), timeout=10)
+
+
+async def test_backend_total_timeout_bounds_the_request(upstreams, proxies, http):
+    up = await upstreams(default="hang")
+    backend = {"name": "llm", "endpoints": [up.url], "timeouts": {"total": "200ms"}}
+    proxy = await proxies(proxy_config({}, retry=NO_RETRY, backends=[backend]))
+    status, body = await _post(http, proxy.url)
+    assert status == 504
+    assert body["error"]["code"] == "request_timeout"

@@ -104,7 +104,7 @@ def test_abandoned_attempt_is_no_verdict():
 
 def test_snapshot_swap_keeps_state_of_endpoints_that_stay():
     pool = make_pool(2)
-    a, b = pool.states.values()
+    a, _ = pool.states.values()
     a.in_flight = 3
     pool.set_endpoints((a.endpoint,))
     assert list(pool.states.values()) == [a]
