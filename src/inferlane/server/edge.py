@@ -54,13 +54,11 @@ class Edge:
         started = self.clock()
         request_id = request.headers.get("x-request-id") or os.urandom(16).hex()
         extra = [("X-Request-Id", request_id)]
-        if self.probes.draining:
-            extra.append(("Connection", "close"))
         if self.in_flight >= self.config.max_concurrent_requests:
             limit = self.config.max_concurrent_requests
-            return error_response(
-                Overloaded(f"too many concurrent requests (server.maxConcurrentRequests={limit})"), extra
-            )
+            error = Overloaded(f"too many concurrent requests (server.maxConcurrentRequests={limit})")
+            self.metrics.requests.labels("-", "-", str(error.status), error.kind).inc()
+            return self._closing(error_response(error, extra))
         self.in_flight += 1
         self.metrics.in_flight.inc()
         pipeline = self.holder.acquire()
@@ -73,7 +71,7 @@ class Edge:
             return await self._write(request, ctx, response, extra, outcome)
         except InferlaneError as error:
             status, error_kind = error.status, error.kind
-            return error_response(error, extra)
+            return self._closing(error_response(error, extra))
         except asyncio.CancelledError:
             status, error_kind = CLIENT_CLOSED, "client_disconnect"
             self.metrics.client_disconnects.labels(ctx.route if ctx else "-").inc()
@@ -116,12 +114,18 @@ class Edge:
         if ctx.response_headers:
             headers.extend(ctx.response_headers.items())
         if response.stream is None:
-            return web.Response(status=response.status, body=response.body, headers=headers)
+            return self._closing(web.Response(status=response.status, body=response.body, headers=headers))
         try:
-            return await write_stream(request, response, headers, outcome, self.clock)
+            return await write_stream(request, response, headers, outcome, self.clock, self.probes.draining)
         finally:
             if response.close is not None:
                 await response.close()
+
+    def _closing(self, response: web.Response) -> web.Response:
+        """While draining, every response closes its connection so clients reconnect elsewhere."""
+        if self.probes.draining:
+            response.force_close()
+        return response
 
     def _observe(
         self,

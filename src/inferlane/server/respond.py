@@ -37,6 +37,7 @@ async def write_stream(
     headers: Headers,
     outcome: StreamOutcome,
     clock: Callable[[], float],
+    close_connection: bool = False,
 ) -> web.StreamResponse:
     """Relay ``response.stream``; an upstream failure mid-stream ends the response cleanly.
 
@@ -45,6 +46,8 @@ async def write_stream(
     """
     assert response.stream is not None
     out = web.StreamResponse(status=response.status, headers=headers)
+    if close_connection:
+        out.force_close()
     await out.prepare(request)
     try:
         async for chunk in response.stream:
