@@ -59,8 +59,11 @@ def demo_config(urls: dict[str, list[str]], port: int, admin_port: int) -> dict[
 
 
 def examples(base: str, admin: str) -> str:
-    chat = '{"model":"qwen2.5-7b-instruct","messages":[{"role":"user","content":"Hello"}]}'
-    stream = '{"model":"qwen2.5-72b-instruct","stream":true,"messages":[{"role":"user","content":"Hi"}]}'
+    chat = '{"model":"qwen2.5-7b-instruct","max_tokens":32,"messages":[{"role":"user","content":"Hello"}]}'
+    stream = (
+        '{"model":"qwen2.5-72b-instruct","max_tokens":32,"stream":true,'
+        '"messages":[{"role":"user","content":"Hi"}]}'
+    )
     return "\n".join(
         [
             "",
@@ -80,21 +83,44 @@ def examples(base: str, admin: str) -> str:
     )
 
 
-async def _run(port: int, admin_port: int) -> None:
-    fleets = [
-        SimFleet(FleetSpec.quick(model=model, replicas=replicas, port=0, kind=kind))
-        for _, model, kind, replicas in DEMO_FLEET
-    ]
-    try:
-        for fleet in fleets:
+class Demo:
+    """The demo fleet and the proxy in front of it; also used by the end-to-end tests."""
+
+    def __init__(self, port: int, admin_port: int, time_scale: float = 1.0, access_log: bool = True) -> None:
+        self.port = port
+        self.admin_port = admin_port
+        self.fleets = [
+            SimFleet(
+                FleetSpec.quick(model=model, replicas=replicas, port=0, kind=kind, time_scale=time_scale)
+            )
+            for _, model, kind, replicas in DEMO_FLEET
+        ]
+        self.access_log = access_log
+        self.app: App | None = None
+
+    async def start(self) -> App:
+        for fleet in self.fleets:
             await fleet.start()
         urls = {
             backend: [r.url for r in fleet.replicas]
-            for (backend, *_), fleet in zip(DEMO_FLEET, fleets, strict=True)
+            for (backend, *_), fleet in zip(DEMO_FLEET, self.fleets, strict=True)
         }
-        config = parse_config(yaml.safe_dump(demo_config(urls, port, admin_port)), source="<demo>")
-        app = App(config, access_log=AccessLog())
-        await app.start()
+        config = parse_config(yaml.safe_dump(demo_config(urls, self.port, self.admin_port)), source="<demo>")
+        self.app = App(config, access_log=AccessLog() if self.access_log else None)
+        await self.app.start()
+        return self.app
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            await self.app.shutdown()
+        for fleet in self.fleets:
+            await fleet.stop()
+
+
+async def _run(port: int, admin_port: int) -> None:
+    demo = Demo(port, admin_port)
+    try:
+        app = await demo.start()
         assert app.listeners is not None
         print(
             examples(f"http://127.0.0.1:{app.listeners.port}", f"http://127.0.0.1:{app.listeners.admin_port}")
@@ -105,10 +131,8 @@ async def _run(port: int, admin_port: int) -> None:
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         print("\nstopping…")
-        await app.shutdown()
     finally:
-        for fleet in fleets:
-            await fleet.stop()
+        await demo.stop()
 
 
 def run_demo(args: argparse.Namespace) -> int:
