@@ -7,6 +7,7 @@ so the request path only touches counters and histograms. Names and labels: docs
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -69,15 +70,48 @@ class ProxyMetrics:
             "1 if the last config (re)load succeeded, 0 if the running config is older than the file.",
             registry=r,
         )
-        self.in_flight = Gauge(
-            "inferlane_in_flight_requests", "Requests being handled by the proxy now.", registry=r
-        )
+        self._request_children: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}
+        self._attempt_children: dict[tuple[str, str, str], Any] = {}
+
+    def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
+        """Count one answered request and its duration (label children cached: this is the hot path)."""
+        key = (route, backend, status, error_kind)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(route, backend, status, error_kind),
+                self.request_duration.labels(route, backend),
+            )
+            self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def watch_in_flight(self, in_flight: Callable[[], int]) -> None:
+        gauge = GaugeMetricFamily("inferlane_in_flight_requests", "Requests being handled by the proxy now.")
+        self.registry.register(_Live(gauge, in_flight))
 
     def watch_backends(self, backends: Callable[[], Iterable[Backend]]) -> None:
         self.registry.register(_EndpointCollector(backends))
 
     def record_attempt(self, backend: str, state: EndpointState, result: Result) -> None:
-        self.upstream_attempts.labels(backend, state.endpoint.authority, result.value).inc()
+        key = (backend, state.endpoint.authority, result.value)
+        child = self._attempt_children.get(key)
+        if child is None:
+            child = self._attempt_children[key] = self.upstream_attempts.labels(*key)
+        child.inc()
+
+
+class _Live(Collector):
+    """A gauge whose value is read from live state at scrape time."""
+
+    def __init__(self, family: GaugeMetricFamily, read: Callable[[], int]) -> None:
+        self.family = family
+        self.read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(self.family.name, self.family.documentation)
+        gauge.add_metric([], self.read())
+        yield gauge
 
 
 class _EndpointCollector(Collector):

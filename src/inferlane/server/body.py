@@ -24,20 +24,28 @@ async def read_body(request: BaseRequest, limit: int, timeout: float) -> bytes:
         )
     if not request.body_exists:
         return b""
-    chunks: list[bytes] = []
-    size = 0
+    # fast path: the whole body already arrived with the headers (the common case for small requests)
+    buffered = request.content.read_nowait()
+    if length is not None and len(buffered) == length:
+        return buffered
+    chunks: list[bytes] = [buffered] if buffered else []
+    size = len(buffered)
+    if size > limit:
+        raise _too_large(limit)
     try:
         async with asyncio.timeout(timeout):
             while chunk := await request.content.readany():
                 size += len(chunk)
                 if size > limit:
-                    raise RequestTooLarge(
-                        f"request body too large: more than {limit} bytes (server.maxBodySize)"
-                    )
+                    raise _too_large(limit)
                 chunks.append(chunk)
     except TimeoutError as exc:
         raise RequestTimeout(f"request body not received within {timeout:g}s (server.readTimeout)") from exc
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(limit: int) -> RequestTooLarge:
+    return RequestTooLarge(f"request body too large: more than {limit} bytes (server.maxBodySize)")
 
 
 def parse_json(path: str, method: str, content_type: str, body: bytes) -> dict[str, Any] | None:

@@ -46,6 +46,7 @@ class Edge:
         self.access_log = access_log
         self.clock = clock
         self.in_flight = 0
+        metrics.watch_in_flight(lambda: self.in_flight)
 
     async def __call__(self, request: BaseRequest) -> web.StreamResponse:
         local = self.probes.answer(request.path)
@@ -60,7 +61,6 @@ class Edge:
             self.metrics.requests.labels("-", "-", str(error.status), error.kind).inc()
             return self._closing(error_response(error, extra))
         self.in_flight += 1
-        self.metrics.in_flight.inc()
         pipeline = self.holder.acquire()
         ctx: RequestContext | None = None
         status, error_kind, outcome = 0, "", StreamOutcome()
@@ -78,7 +78,6 @@ class Edge:
             raise
         finally:
             self.in_flight -= 1
-            self.metrics.in_flight.dec()
             self.holder.release(pipeline)
             if outcome.error is not None:
                 error_kind = outcome.error.kind
@@ -140,7 +139,6 @@ class Edge:
         route = ctx.route if ctx is not None else "-"
         backend = (ctx.backend if ctx is not None else None) or "-"
         elapsed = self.clock() - started
-        self.metrics.requests.labels(route, backend, str(status), error_kind or "none").inc()
-        self.metrics.request_duration.labels(route, backend).observe(elapsed)
+        self.metrics.observe_request(route, backend, str(status), error_kind or "none", elapsed)
         if self.access_log is not None:
             self.access_log.write(request, ctx, request_id, status, error_kind, elapsed, outcome, started)

@@ -17,6 +17,7 @@ def documented() -> set[str]:
 def defined() -> set[str]:
     metrics = ProxyMetrics()
     metrics.watch_backends(list)
+    metrics.watch_in_flight(lambda: 0)
     names = set()
     for family in metrics.registry.collect():
         names.add(family.name + ("_total" if family.type == "counter" else ""))
