@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import openai
 import pytest
+
 from support.proxy import proxy_config
 
 
