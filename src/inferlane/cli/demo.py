@@ -19,6 +19,7 @@ from inferlane.sim import FleetSpec, SimFleet
 #: (backend, model, engine kind, replicas) — the seed's small/medium/large chat models and friends
 DEMO_FLEET = (
     ("qwen-7b", "qwen2.5-7b-instruct", "vllm", 2),
+    ("qwen-7b-canary", "qwen2.5-7b-instruct-canary", "vllm", 1),
     ("qwen-32b", "qwen2.5-32b-instruct", "vllm", 1),
     ("qwen-72b", "qwen2.5-72b-instruct", "vllm", 1),
     ("embed", "bge-small-en-v1.5", "tei", 1),
@@ -49,6 +50,7 @@ def demo_config(urls: dict[str, list[str]], port: int, admin_port: int) -> dict[
                 {"path": "/v1/rerank", "backend": "rerank"},
                 {"path": "/rerank", "backend": "rerank"},
                 {"pathPrefix": "/v1/models/", "backend": "resnet", "name": "tfserving"},
+                {"pathPrefix": "/v1/", "models": ["*-canary"], "backend": "qwen-7b-canary", "name": "canary"},
                 {"pathPrefix": "/v1/", "models": ["qwen2.5-72b*"], "backend": "qwen-72b", "name": "large"},
                 {"pathPrefix": "/v1/", "models": ["qwen2.5-32b*"], "backend": "qwen-32b", "name": "medium"},
             ],
