@@ -13,23 +13,25 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-# System packages some tests and benchmarks need (Debian; run as root). Skipped when present.
+# System packages tests and benchmarks need (Debian; run as root). Skipped when present.
 sysdeps:
-	@bash scripts/sysdeps.sh
+	@bash scripts/sysdeps.sh test
 
 demo: $(STAMP)
 	$(VENV)/bin/inferlane demo
 
 test: $(STAMP) sysdeps
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 check: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy --strict src
 
-bench: $(STAMP) sysdeps
-	$(PY) -m bench.run_all
+bench: $(STAMP)
+	@bash scripts/sysdeps.sh bench
+	@bash bench/setup.sh
+	$(PY) -m bench.run_all $(BENCH_ARGS)
 
 lock: $(STAMP)
 	{ echo "# Pinned versions for make test/check/demo (regenerate: make lock)"; \

@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that tests and benchmarks use, only those missing.
+# Installs the Debian packages a make target needs, only those missing (apt-get, as root).
+#   scripts/sysdeps.sh test    packages the test suite needs (none yet beyond Python)
+#   scripts/sysdeps.sh bench   load generators and comparison proxies for `make bench`
 set -euo pipefail
+case "${1:-test}" in
+  test) wanted=() ;;
+  bench) wanted=(wrk:wrk haproxy:haproxy taskset:util-linux) ;;
+  *) echo "usage: $0 test|bench" >&2; exit 2 ;;
+esac
 need=()
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+for pair in "${wanted[@]}"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
-  echo "sysdeps: missing ${need[*]}; run 'make sysdeps' as root (apt-get)" >&2
-  exit 0
+  echo "sysdeps: missing ${need[*]}; install them with apt-get as root" >&2
+  exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
