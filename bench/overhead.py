@@ -73,6 +73,8 @@ def measure_plain(path: ProxyPath | None, upstream: int, quick: bool, scratch: P
         wrk(port, 2, path.auth, scratch)  # warm-up
         before = tree_cpu_seconds(pid)
         rate, count = wrk(port, duration, path.auth, scratch)
+        if count == 0:
+            raise RuntimeError(f"{path.name} answered no request")
         cpu_us = (tree_cpu_seconds(pid) - before) / count * 1e6
         latency = asyncio.run(fixed_rate(port, 200, 3 if quick else 8, auth=path.auth))
     return {"rps": rate, "cpu_us": cpu_us, **{f"lat_{k}": v for k, v in latency.items()}}

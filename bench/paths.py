@@ -59,7 +59,7 @@ def _haproxy(port: int, upstream: int, scratch: Path) -> list[str] | None:
         return None
     config = scratch / f"haproxy-{port}.cfg"
     config.write_text(
-        "global\n  nbthread 1\n  maxconn 20000\n"
+        "global\n  nbthread 1\n  maxconn 4000\n"
         "defaults\n  mode http\n  timeout connect 5s\n  timeout client 120s\n  timeout server 120s\n"
         "  http-reuse safe\n  option http-no-delay\n"
         f"frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n"

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,15 +55,15 @@ def rss_mib(pid: int) -> float:
 def running(argv: list[str], cpu: int | None, port: int, env: dict[str, str] | None = None) -> Iterator[int]:
     """Start ``argv`` (pinned to ``cpu``) in its own process group; yield its pid once ``port`` listens."""
     command = (["taskset", "-c", str(cpu)] if cpu is not None else []) + argv
-    proc = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finally; a pipe nobody reads would block the child
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     try:
         try:
             wait_port(port, 90)
         except TimeoutError:
             proc.kill()
-            err = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
+            log.seek(0)
+            err = log.read().decode(errors="replace")[-2000:]
             raise RuntimeError(f"{argv[0]} did not start: {err}") from None
         yield proc.pid
     finally:
@@ -73,3 +74,4 @@ def running(argv: list[str], cpu: int | None, port: int, env: dict[str, str] | N
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        log.close()

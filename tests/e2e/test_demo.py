@@ -21,7 +21,12 @@ async def demo():
 async def test_models_are_routed_to_their_backends(demo):
     base, _ = demo
     async with openai.AsyncOpenAI(base_url=base + "/v1", api_key="x", max_retries=0) as client:
-        models = ("qwen2.5-7b-instruct", "qwen2.5-7b-instruct-canary", "qwen2.5-32b-instruct", "qwen2.5-72b-instruct")
+        models = (
+            "qwen2.5-7b-instruct",
+            "qwen2.5-7b-instruct-canary",
+            "qwen2.5-32b-instruct",
+            "qwen2.5-72b-instruct",
+        )
         for model in models:
             reply = await client.chat.completions.create(
                 model=model, messages=[{"role": "user", "content": "hi"}], max_tokens=8

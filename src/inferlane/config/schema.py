@@ -206,18 +206,22 @@ class ProxyConfig(Section):
 
     @model_validator(mode="after")
     def _references(self) -> Self:
+        """Cross-references; every problem is reported, one per line (the loader maps each to its key)."""
+        problems = []
         names = [backend.name for backend in self.backends]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
-            raise ValueError(f"backends: duplicate name(s) {', '.join(duplicates)}")
+            problems.append(f"backends: duplicate name(s) {', '.join(duplicates)}")
         if self.routing.default_endpoint and "default" in names:
-            raise ValueError("routing.defaultEndpoint creates the backend 'default'; rename that backend")
+            problems.append("routing.defaultEndpoint: it creates the backend 'default'; rename that backend")
         known = set(names) | ({"default"} if self.routing.default_endpoint else set())
         if self.routing.default_backend and self.routing.default_backend not in known:
-            raise ValueError(f"routing.defaultBackend: unknown backend {self.routing.default_backend!r}")
+            problems.append(f"routing.defaultBackend: unknown backend {self.routing.default_backend!r}")
         for i, route in enumerate(self.routing.endpoints):
             if route.backend is not None and route.backend not in known:
-                raise ValueError(f"routing.endpoints[{i}].backend: unknown backend {route.backend!r}")
+                problems.append(f"routing.endpoints[{i}].backend: unknown backend {route.backend!r}")
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property

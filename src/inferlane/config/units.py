@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
@@ -27,8 +28,8 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("a duration like '30s' or '50ms' is required, not a boolean")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("durations cannot be negative")
+        if not math.isfinite(value) or value < 0:
+            raise ValueError("durations cannot be negative or infinite")
         return float(value)
     if not isinstance(value, str):
         raise ValueError(f"a duration like '30s' or '50ms' is required, got {type(value).__name__}")

@@ -132,7 +132,7 @@ class App:
                 pipeline = self._build(config, self.holder.current)
             except ConfigError as error:
                 return self._reload_failed(format_report(error))
-            except ValueError as error:
+            except (ValueError, OSError) as error:
                 return self._reload_failed(str(error))
             self._apply_unreloadable(config)
             old = self.holder.swap(pipeline)
