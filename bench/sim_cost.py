@@ -26,17 +26,14 @@ from typing import Any
 
 import aiohttp
 
+from bench.procs import cpu_seconds
+
 RESULTS = Path(__file__).resolve().parent / "results" / "sim_cost.json"
 _URL = re.compile(rb"at (http://\S+)")
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def start_sim() -> tuple[subprocess.Popen[bytes], str]:
-    cmd = [sys.executable, "-m", "inferlane.sim.cli", "--model", "bench", "--port", "0", "--time-scale", "0",
+    cmd = [sys.executable, "-m", "inferlane", "sim", "--model", "bench", "--port", "0", "--time-scale", "0",
            "--preset", "zero"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
     assert proc.stdout is not None

@@ -48,7 +48,7 @@ def config_notes(config: object) -> list[str]:
 
 
 def _sim(args: argparse.Namespace) -> int:
-    from inferlane.sim.cli import run
+    from inferlane.cli.sim import run
 
     return run(args)
 
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     check.set_defaults(func=_check)
     sim = sub.add_parser("sim", help="run a simulated vLLM-compatible model fleet")
-    from inferlane.sim.cli import add_arguments
+    from inferlane.cli.sim import add_arguments
 
     add_arguments(sim)
     sim.set_defaults(func=_sim)

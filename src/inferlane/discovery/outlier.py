@@ -56,22 +56,21 @@ class OutlierDetector:
             host.consecutive_local = 0
 
     def on_5xx(self, endpoint_id: str, now: float) -> bool:
-        host = self._host(endpoint_id, now)
-        if host is None:
-            return False
-        host.consecutive_5xx += 1
-        if host.consecutive_5xx < self.settings.consecutive_5xx:
-            return False
-        return self._eject(host, now)
+        """Count a 5xx; returns True if this one ejected the endpoint."""
+        return self._count(endpoint_id, now, "consecutive_5xx", self.settings.consecutive_5xx)
 
     def on_local_failure(self, endpoint_id: str, now: float) -> bool:
+        """Count a connect failure, reset or timeout; returns True if this one ejected the endpoint."""
+        threshold = self.settings.consecutive_local_origin_failures
+        return self._count(endpoint_id, now, "consecutive_local", threshold)
+
+    def _count(self, endpoint_id: str, now: float, counter: str, threshold: int) -> bool:
         host = self._host(endpoint_id, now)
         if host is None:
             return False
-        host.consecutive_local += 1
-        if host.consecutive_local < self.settings.consecutive_local_origin_failures:
-            return False
-        return self._eject(host, now)
+        value = getattr(host, counter) + 1
+        setattr(host, counter, value)
+        return value >= threshold and self._eject(host, now)
 
     def _eject(self, host: _Host, now: float) -> bool:
         if host.ejected_until is not None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from inferlane.sim.cli import add_arguments, build_spec, run
+from inferlane.cli.sim import add_arguments, build_spec, run
 
 
 def parse(*argv: str) -> argparse.Namespace:
