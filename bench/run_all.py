@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from bench import overhead, report, scale
+from bench import overhead, report, scale, sim_cost
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -36,6 +36,9 @@ def main() -> int:
     (RESULTS / "overhead.json").write_text(json.dumps(results, indent=1))
     print()
     print(report.tables(results))
+    print()
+    print("simulator cost (zero simulated latency):")
+    sim_cost.main(["--requests", "3000"] if args.quick else [])
     if not args.skip_scale:
         soak = args.soak_seconds if args.soak_seconds is not None else (20 if args.quick else 120)
         scaled = scale.run(args.quick, soak)

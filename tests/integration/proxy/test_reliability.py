@@ -147,3 +147,27 @@ async def test_not_ready_while_every_endpoint_fails_health(upstreams, proxies, h
         assert resp.status == 503
     status, body = await _post(http, proxy.url)
     assert status == 503 and body["error"]["code"] == "no_healthy_upstream"
+
+
+async def test_per_try_timeout_moves_the_request_to_another_endpoint(upstreams, proxies, http):
+    slow, fast = await upstreams(name="slow", default="hang"), await upstreams(name="fast")
+    retry = {
+        "attempts": 1,
+        "perTryTimeout": "200ms",
+        "retryOn": "timeout,connect-failure",
+        "backoff": FAST_BACKOFF,
+    }
+    proxy = await proxies(proxy_config({"llm": [slow.url, fast.url]}, retry=retry))
+    for _ in range(4):
+        status, body = await _post(http, proxy.url)
+        assert status == 200 and body["upstream"] == "fast"
+
+
+async def test_short_retry_after_is_honoured_then_retried(upstreams, proxies, http):
+    up = await upstreams()
+    up.script = ["retry-after=0", "ok"]
+    proxy = await proxies(proxy_config({"llm": [up.url]}))
+    status, _ = await _post(http, proxy.url)
+    assert status == 200 and len(up.requests) == 2
+    async with http.get(proxy.admin_url + "/metrics") as resp:
+        assert 'inferlane_retries_total{backend="llm",reason="503",route="default"} 1.0' in await resp.text()

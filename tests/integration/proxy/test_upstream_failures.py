@@ -158,3 +158,28 @@ async def test_backend_total_timeout_bounds_the_request(upstreams, proxies, http
     status, body = await _post(http, proxy.url)
     assert status == 504
     assert body["error"]["code"] == "request_timeout"
+
+
+async def test_connect_timeout_is_504_naming_the_endpoint(proxies, http):
+    # a listener whose accept queue is full: further SYNs are dropped, so connecting hangs
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        client = socket.socket()
+        client.setblocking(False)
+        client.connect_ex(("127.0.0.1", port))
+        fillers.append(client)
+    try:
+        backend = {"name": "llm", "endpoints": [f"http://127.0.0.1:{port}"], "timeouts": {"connect": "200ms"}}
+        proxy = await proxies(proxy_config({}, retry=NO_RETRY, backends=[backend]))
+        status, body = await _post(http, proxy.url)
+        assert status == 504
+        assert body["error"]["code"] == "upstream_connect_timeout"
+        assert f"127.0.0.1:{port}" in body["error"]["message"]
+    finally:
+        for client in fillers:
+            client.close()
+        server.close()
