@@ -64,11 +64,9 @@ def run(quick: bool, soak_seconds: float) -> dict[str, Any]:
         scratch = Path(tmp)
         slow_sse, plain = free_port(), free_port()
         port = free_port()
-        upstreams = [
-            ([sys.executable, "-m", "bench.upstream_server", "sse", str(slow_sse), "0.05"], slow_sse),
-            ([sys.executable, "-m", "bench.upstream_server", "plain", str(plain)], plain),
-        ]
-        with running(*upstreams[0], cpu=CLIENT_CPU, env=env), running(*upstreams[1], cpu=CLIENT_CPU, env=env):
+        sse_argv = [sys.executable, "-m", "bench.upstream_server", "sse", str(slow_sse), "0.05"]
+        plain_argv = [sys.executable, "-m", "bench.upstream_server", "plain", str(plain)]
+        with running(sse_argv, CLIENT_CPU, slow_sse, env), running(plain_argv, CLIENT_CPU, plain, env):
             argv = path.argv(port, slow_sse, scratch)
             assert argv is not None
             with running(argv, PROXY_CPU, port, env) as pid, RssSampler(pid) as sampler:

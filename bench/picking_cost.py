@@ -1,0 +1,93 @@
+"""What one endpoint pick costs: µs per ``Profile.pick`` over 64 endpoints with a warm prefix index.
+
+The fleet: 64 endpoints with fresh scraped signals and varied load; 400 tenants, each with a 2,048-token
+system prompt, spread over the fleet and recorded in the prefix index (plus a stream of unique prompts to
+fill it). Each timed request is a tenant's prompt plus a question (4,096 tokens, 256 blocks), for the
+default "sticky until saturated" profile and the baselines. Also timed: ``PrefixIndex.record`` (the
+shell's call after each pick) and hashing a prompt. A bounded loop; the target is < 100 µs per pick.
+
+    python -m bench.picking_cost [--picks 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+from inferlane.picking.prefix_index import PrefixIndex, block_hashes
+from inferlane.picking.profile import Profile, preset
+from inferlane.picking.view import EndpointView, PickRequest
+
+ENDPOINTS, TENANTS, SYSTEM_TOKENS, PROMPT_TOKENS = 64, 400, 2048, 4096
+
+
+def fleet(rng: random.Random, now: float) -> list[EndpointView]:
+    return [
+        EndpointView(
+            id=f"pool/10.0.0.{i}:8000",
+            models=frozenset({"llama"}),
+            in_flight=rng.randrange(0, 30),
+            in_flight_tokens=rng.randrange(0, 60_000),
+            queue_depth=rng.randrange(0, 5),
+            kv_usage=rng.random() * 0.8,
+            signals_at=now - rng.random() * 0.5,
+            num_gpu_blocks=30_000,
+        )
+        for i in range(ENDPOINTS)
+    ]
+
+
+def prompts(rng: random.Random) -> list[list[int]]:
+    systems = [[rng.randrange(50_000) for _ in range(SYSTEM_TOKENS)] for _ in range(TENANTS)]
+    return [
+        s + [rng.randrange(50_000) for _ in range(PROMPT_TOKENS - SYSTEM_TOKENS)]
+        for s in systems
+        for _ in range(2)
+    ]
+
+
+def per_call_us(fn: object, calls: int) -> float:
+    assert callable(fn)
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--picks", type=int, default=20_000)
+    args = parser.parse_args()
+    rng, now = random.Random(7), 1_000.0
+    views = fleet(rng, now)
+    index = PrefixIndex(block_size=16)
+    index.sync(views)
+    texts = prompts(rng)
+    requests = [
+        PickRequest(model="llama", prompt_hashes=block_hashes(t, 16), prompt_tokens=len(t)) for t in texts
+    ]
+    for r in requests:
+        index.record(views[rng.randrange(ENDPOINTS)].id, r.prompt_hashes)
+    for _ in range(2_000):  # unique prompts too, so the index is full of noise
+        index.record(views[rng.randrange(ENDPOINTS)].id, tuple(rng.getrandbits(63) for _ in range(64)))
+    print(f"index: {index.entries} entries, ~{index.approx_bytes / 2**20:.1f} MiB")
+    print(f"{'what':<44}{'µs/call':>10}")
+    for name in ("sticky-until-saturated", "least-request", "prefix-blend"):
+        profile = Profile(preset(name), index)
+        cycle = iter(requests * (args.picks // len(requests) + 1))
+        us = per_call_us(lambda p=profile, c=cycle: p.pick(views, next(c), now, rng), args.picks)
+        print(f"{'pick, 64 endpoints, ' + name:<44}{us:>10.1f}")
+    session = PickRequest(model="llama", prompt_hashes=requests[0].prompt_hashes, session="user-42")
+    profile = Profile(preset("sticky-until-saturated"), index)
+    us = per_call_us(lambda: profile.pick(views, session, now, rng), args.picks)
+    print(f"{'pick with a session key':<44}{us:>10.1f}")
+    hashes = requests[0].prompt_hashes
+    us = per_call_us(lambda: index.record(views[0].id, hashes), args.picks // 4)
+    print(f"{'index.record, 256 blocks':<44}{us:>10.1f}")
+    us = per_call_us(lambda: block_hashes(texts[0], 16), args.picks // 20)
+    print(f"{'block_hashes, 4,096 tokens':<44}{us:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
