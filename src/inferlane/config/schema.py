@@ -124,8 +124,8 @@ class OutlierDetectionConfig(Section):
 
 
 class ConnectionPoolConfig(Section):
-    max_connections: PositiveInt = 256
-    max_pending_requests: Annotated[int, Field(ge=0)] = 256
+    max_connections: PositiveInt = 1024
+    max_pending_requests: Annotated[int, Field(ge=0)] = 1024
     max_requests: PositiveInt = 1024
     idle_timeout: Duration = 60.0
 

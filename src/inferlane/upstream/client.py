@@ -121,10 +121,12 @@ class UpstreamClient:
                 status, headers, stream=stream, close=stream.aclose, endpoint=lease.state.endpoint
             )
         try:
-            async with asyncio.timeout(
-                min(self.idle_timeout, ctx.deadline - asyncio.get_running_loop().time())
-            ):
+            if response.content.is_eof():  # the whole body came with the headers: no timer needed
                 body = await response.read()
+            else:
+                wait = min(self.idle_timeout, ctx.deadline - asyncio.get_running_loop().time())
+                async with asyncio.timeout(wait):
+                    body = await response.read()
         except TimeoutError as exc:
             response.close()
             lease.finish(Result.LOCAL_FAILURE)

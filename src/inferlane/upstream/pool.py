@@ -8,12 +8,12 @@ ejected, breaker admits, capacity left — and each empty result has its own err
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from inferlane.config.schema import BackendConfig, CircuitBreakerConfig, HealthCheckConfig
 from inferlane.discovery.health_policy import HealthState
 from inferlane.discovery.outlier import OutlierDetector, OutlierSettings
-from inferlane.errors import CircuitOpen, NoHealthyEndpoint, PoolFull
+from inferlane.errors import CircuitOpen, InferlaneError, NoHealthyEndpoint, PoolFull
 from inferlane.model import Endpoint, EndpointSnapshot
 from inferlane.picking.least_loaded import least_loaded
 from inferlane.stages.breaker.policy import CircuitBreaker
@@ -90,31 +90,44 @@ class BackendPool:
 
     def pick(self, exclude: Sequence[Endpoint] = ()) -> EndpointState:
         now = self.clock()
-        states: list[EndpointState] = list(self.states.values())
-        if exclude and len(states) > 1:
+        states: Iterable[EndpointState] = self.states.values()
+        if exclude and len(self.states) > 1:
             fresh = [s for s in states if s.endpoint not in exclude]
             states = fresh or states
-        live = [s for s in states if s.healthy and not self.outliers.is_ejected(s.endpoint.id, now)]
-        if not live:
-            raise NoHealthyEndpoint(f"no healthy upstream: backend {self.name!r} has no healthy endpoint")
-        admitted = [s for s in live if s.breaker is None or s.breaker.allows(now)]
-        if not admitted:
-            raise CircuitOpen(
-                f"circuit breaker open: backend {self.name!r} "
-                f"({len(live)} endpoint(s) failing, retry after the recovery timeout)"
-            )
-        roomy = [s for s in admitted if s.in_flight < self.capacity]
+        live = admitted = 0
+        roomy: list[EndpointState] = []
+        outliers, capacity = self.outliers, self.capacity
+        for state in states:
+            if not state.healthy or outliers.is_ejected(state.endpoint.id, now):
+                continue
+            live += 1
+            if state.breaker is not None and not state.breaker.allows(now):
+                continue
+            admitted += 1
+            if state.in_flight < capacity:
+                roomy.append(state)
         if not roomy:
-            raise PoolFull(
-                f"upstream connection pool full: backend {self.name!r} has {self.capacity} requests "
-                "in flight or pending on every endpoint"
-            )
-        chosen = least_loaded(roomy, [s.in_flight for s in roomy], self.rng)
+            raise self._nothing_to_pick(live, admitted)
+        chosen = roomy[0] if len(roomy) == 1 else least_loaded(roomy, [s.in_flight for s in roomy], self.rng)
         if chosen.breaker is not None and not chosen.breaker.try_acquire(now):
             raise CircuitOpen(
                 f"circuit breaker open: backend {self.name!r} endpoint {chosen.endpoint.authority}"
             )
         return chosen
+
+    def _nothing_to_pick(self, live: int, admitted: int) -> InferlaneError:
+        """Why no endpoint could take the request: the first filter that emptied the list."""
+        if not live:
+            return NoHealthyEndpoint(f"no healthy upstream: backend {self.name!r} has no healthy endpoint")
+        if not admitted:
+            return CircuitOpen(
+                f"circuit breaker open: backend {self.name!r} "
+                f"({live} endpoint(s) failing, retry after the recovery timeout)"
+            )
+        return PoolFull(
+            f"upstream connection pool full: backend {self.name!r} has {self.capacity} requests "
+            "in flight or pending on every endpoint"
+        )
 
     def record(self, state: EndpointState, result: Result) -> None:
         """Feed one attempt's outcome to the endpoint's breaker and the pool's outlier detector."""
