@@ -86,7 +86,9 @@ class RetryStage:
             response: ProxyResponse | None = None
             try:
                 response = await call_next(ctx)
-                outcome = Outcome(status=response.status, retry_after=_retry_after(response))
+                outcome = Outcome(status=response.status)
+                if should_retry(policy, ctx.retries, outcome):  # only then is Retry-After worth parsing
+                    outcome = Outcome(status=response.status, retry_after=_retry_after(response))
             except InferlaneError as error:
                 failure = failure_of(error)
                 if failure is None or isinstance(error, TotalTimeout):
