@@ -72,7 +72,8 @@ class Edge:
         except InferlaneError as error:
             status, error_kind = error.status, error.kind
             return self._closing(error_response(error, extra))
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, ConnectionError):
+            # the client hung up: the handler is cancelled (or its write fails); the upstream is closed below
             status, error_kind = CLIENT_CLOSED, "client_disconnect"
             self.metrics.client_disconnects.labels(ctx.route if ctx else "-").inc()
             raise

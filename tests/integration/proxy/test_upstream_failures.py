@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import aiohttp
@@ -138,7 +139,7 @@ async def test_listener_concurrency_limit_gives_503(upstreams, proxies, http):
     assert (await slow)[0] == 200
 
 
-async def test_client_hangup_mid_stream_cancels_upstream(upstreams, proxies):
+async def test_client_hangup_mid_stream_cancels_upstream(upstreams, proxies, caplog):
     up = await upstreams(default="stream=1000")
     up.stream_gap = 0.01
     proxy = await proxies(proxy_config({"llm": [up.url]}))
@@ -149,6 +150,12 @@ async def test_client_hangup_mid_stream_cancels_upstream(upstreams, proxies):
         await resp.content.readline()
         resp.close()
     await asyncio.wait_for(up.disconnected.wait(), timeout=10)
+    for _ in range(100):
+        if any('"status":499' in line for line in proxy.access_lines()):
+            break
+        await asyncio.sleep(0.01)
+    assert any('"error_kind":"client_disconnect"' in line for line in proxy.access_lines())
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "a hang-up is not an error"
 
 
 async def test_backend_total_timeout_bounds_the_request(upstreams, proxies, http):
