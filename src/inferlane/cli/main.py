@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from inferlane import __version__
@@ -16,35 +15,16 @@ def _proxy(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from inferlane.config.load import load_config
-    from inferlane.config.problems import ConfigError, format_report
+    from inferlane.cli.config_file import config_notes, load_or_report
 
-    try:
-        config = load_config(args.file)
-    except ConfigError as error:
-        print(format_report(error), file=sys.stderr)
-        print(f"{args.file}: INVALID ({len(error.problems)} problem(s))", file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(f"{args.file}: cannot read: {error.strerror}", file=sys.stderr)
-        return 2
+    config = load_or_report(args.file)
+    if isinstance(config, int):
+        return config
     backends = ", ".join(f"{b.name} ({len(b.endpoints)} endpoint(s))" for b in config.all_backends())
     print(f"{args.file}: OK — routes: {len(config.routing.endpoints)}, backends: {backends or 'none'}")
     for note in config_notes(config):
         print(f"  note: {note}")
     return 0
-
-
-def config_notes(config: object) -> list[str]:
-    from inferlane.config.schema import ProxyConfig
-
-    assert isinstance(config, ProxyConfig)
-    notes = []
-    if config.default_backend_name is None and any(r.backend is None for r in config.routing.endpoints):
-        notes.append("some routes have no backend and there is no routing.defaultEndpoint/defaultBackend")
-    if not config.admin.token:
-        notes.append("admin.token is not set: admin mutations (reload, weights) are disabled")
-    return notes
 
 
 def _sim(args: argparse.Namespace) -> int:

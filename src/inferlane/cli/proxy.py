@@ -8,8 +8,7 @@ import sys
 
 import uvloop
 
-from inferlane.config.load import load_config
-from inferlane.config.problems import ConfigError, format_report
+from inferlane.cli.config_file import load_or_report
 from inferlane.observability.access_log import AccessLog
 from inferlane.observability.logs import setup_logging
 from inferlane.server.app import App
@@ -27,14 +26,9 @@ async def serve(app: App) -> None:
 
 
 def run_proxy(path: str) -> int:
-    try:
-        config = load_config(path)
-    except ConfigError as error:
-        print(format_report(error), file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(f"{path}: cannot read: {error.strerror}", file=sys.stderr)
-        return 2
+    config = load_or_report(path)
+    if isinstance(config, int):
+        return config
     setup_logging(config.logging.level, config.logging.format)
     app = App(config, config_path=path, access_log=AccessLog())
     try:
