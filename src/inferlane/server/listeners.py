@@ -50,6 +50,8 @@ class Listeners:
         if self._listener is not None:
             self._listener.close()
         if self._server is not None:
+            # close idle keep-alive connections now; busy ones close once their request is done
+            self._server.pre_shutdown()
             await self._server.shutdown(timeout)
         if self._admin_runner is not None:
             await self._admin_runner.cleanup()
