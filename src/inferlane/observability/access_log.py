@@ -30,7 +30,7 @@ class AccessLog:
         started: float,
     ) -> None:
         record: dict[str, object] = {
-            "ts": round(time.time(), 3),
+            "ts": round(ctx.request.received_at if ctx is not None else time.time(), 3),
             "type": "access",
             "request_id": request_id,
             "method": request.method,

@@ -33,6 +33,3 @@ class Interceptor(Protocol):
 
     async def intercept(self, ctx: RequestContext, call_next: Handler) -> ProxyResponse: ...
 
-
-class Closeable(Protocol):
-    async def aclose(self) -> None: ...

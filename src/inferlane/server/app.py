@@ -183,6 +183,7 @@ class App:
                     "endpoint": s.endpoint.authority,
                     "healthy": s.healthy,
                     "in_flight": s.in_flight,
+                    "requests": s.requests,
                     "ejected": pool.outliers.is_ejected(s.endpoint.id, now),
                     "breaker": s.breaker.state(now).value if s.breaker else "disabled",
                 }
