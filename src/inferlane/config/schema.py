@@ -67,7 +67,7 @@ class RetryBackoffConfig(Section):
 class RetryBudgetConfig(Section):
     retry_ratio: Annotated[float, Field(ge=0, le=1)] = 0.2
     min_retries_per_second: Annotated[float, Field(ge=0)] = 5.0
-    ttl: Duration = 10.0
+    ttl: Annotated[Duration, Field(gt=0)] = 10.0
 
 
 RETRY_ON_CONDITIONS = frozenset(

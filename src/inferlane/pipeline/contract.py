@@ -32,4 +32,3 @@ class Interceptor(Protocol):
     name: str
 
     async def intercept(self, ctx: RequestContext, call_next: Handler) -> ProxyResponse: ...
-
