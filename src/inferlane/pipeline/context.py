@@ -21,21 +21,31 @@ class RequestContext:
         "attempts",
         "backend",
         "body",
+        "criticality",
         "deadline",
         "endpoint",
         "extra",
+        "fallback_from",
+        "first_byte_at",
         "json",
         "model",
+        "priority",
+        "prompt_tokens",
+        "queued_s",
         "request",
         "request_id",
+        "requested_model",
         "response_headers",
         "retries",
         "route",
         "started",
         "stream",
+        "tenant",
         "tried",
         "upstream_headers",
         "upstream_path",
+        "usage",
+        "version",
     )
 
     def __init__(
@@ -55,6 +65,25 @@ class RequestContext:
         self.json = json
         model = json.get("model") if json is not None else None
         self.model: str | None = model if isinstance(model, str) else None
+        #: the model name exactly as the client sent it (``model`` may be rewritten by routing)
+        self.requested_model: str | None = self.model
+        #: the model version chosen by the registry / traffic split (``None`` when unversioned)
+        self.version: str | None = None
+        #: prompt tokens as counted (or estimated) by routing; ``None`` until something counts them
+        self.prompt_tokens: int | None = None
+        #: admission class: ``critical`` | ``standard`` | ``sheddable``; numeric ``priority`` (higher first)
+        self.criticality: str = "standard"
+        self.priority: int = 0
+        #: tenant label (bounded cardinality) when configured
+        self.tenant: str | None = None
+        #: seconds spent waiting in admission / batching queues
+        self.queued_s: float = 0.0
+        #: the model that was asked for before a fallback chose another one
+        self.fallback_from: str | None = None
+        #: the edge clock's reading when the first response byte was relayed to the client
+        self.first_byte_at: float | None = None
+        #: token usage of the answer once known (the observability layer's ``Usage``)
+        self.usage: Any = None
         self.stream: bool = bool(json.get("stream")) if json is not None else False
         self.body: bytes = request.body
         self.route: str = "-"
