@@ -28,6 +28,9 @@ from inferlane.server.respond import StreamOutcome, error_response, write_stream
 
 CLIENT_CLOSED = 499  # nginx's convention for "client closed the request"
 
+#: called once per finished request: (context or None when the request never parsed, status, error kind, seconds)
+FinishedHook = Callable[[RequestContext | None, int, str, float], None]
+
 
 class Edge:
     def __init__(
@@ -46,6 +49,8 @@ class Edge:
         self.access_log = access_log
         self.clock = clock
         self.in_flight = 0
+        #: observers of finished requests (status page, analysis); each must be cheap and never raise
+        self.finished_hooks: list[FinishedHook] = []
         metrics.watch_in_flight(lambda: self.in_flight)
 
     async def __call__(self, request: BaseRequest) -> web.StreamResponse:
@@ -143,3 +148,5 @@ class Edge:
         self.metrics.observe_request(route, backend, str(status), error_kind or "none", elapsed)
         if self.access_log is not None:
             self.access_log.write(request, ctx, request_id, status, error_kind, elapsed, outcome, started)
+        for hook in self.finished_hooks:
+            hook(ctx, status, error_kind, elapsed)
