@@ -10,6 +10,7 @@ from inferlane.observability.metrics import ProxyMetrics
 from inferlane.pipeline.chain import Pipeline
 from inferlane.pipeline.contract import Decide, Interceptor
 from inferlane.pipeline.registry import BuildContext, StageRegistry
+from inferlane.stages.split.weights import WeightOverrides
 from inferlane.upstream.backend import Backend
 from inferlane.upstream.call import UpstreamCall
 
@@ -44,8 +45,9 @@ def build_pipeline(
     metrics: ProxyMetrics,
     rng: random.Random,
     generation: int,
+    overrides: WeightOverrides,
 ) -> Pipeline:
-    build = BuildContext(config=config, backends=backends, metrics=metrics, rng=rng)
+    build = BuildContext(config=config, backends=backends, metrics=metrics, rng=rng, overrides=overrides)
     decides: list[Decide] = []
     for spec in registry.specs("decide"):
         stage = spec.factory(build)

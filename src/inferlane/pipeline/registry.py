@@ -16,6 +16,7 @@ from typing import Literal
 from inferlane.config.schema import ProxyConfig
 from inferlane.observability.metrics import ProxyMetrics
 from inferlane.pipeline.contract import Decide, Interceptor
+from inferlane.stages.split.weights import WeightOverrides
 from inferlane.upstream.backend import Backend
 
 
@@ -27,6 +28,8 @@ class BuildContext:
     backends: Mapping[str, Backend]
     metrics: ProxyMetrics
     rng: random.Random
+    #: App-owned live state that outlives reloads (admin/rollout weight changes)
+    overrides: WeightOverrides
 
 
 Stage = Decide | Interceptor

@@ -25,6 +25,7 @@ from inferlane.server.edge import Edge
 from inferlane.server.listeners import Listeners
 from inferlane.server.probes import Probes
 from inferlane.stages.builtin import register_builtin
+from inferlane.stages.split.weights import WeightOverrides
 
 log = logging.getLogger("inferlane")
 
@@ -46,6 +47,8 @@ class App:
         if registry is None:
             register_builtin(self.registry)
         self.rng = random.Random(seed)
+        #: live weight changes (admin API, rollouts); kept across reloads
+        self.overrides = WeightOverrides()
         self.clock = time.monotonic
         self.access_log = access_log if config.logging.access_log else None
         self.probes = Probes(self._ready)
@@ -62,7 +65,9 @@ class App:
             config, previous.backends if previous else {}, self.clock, self.rng, self.metrics
         )
         self.generation += 1
-        pipeline = build_pipeline(config, self.registry, backends, self.metrics, self.rng, self.generation)
+        pipeline = build_pipeline(
+            config, self.registry, backends, self.metrics, self.rng, self.generation, self.overrides
+        )
         for backend in backends.values():
             backend.start()
         return pipeline

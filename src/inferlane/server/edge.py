@@ -28,7 +28,8 @@ from inferlane.server.respond import StreamOutcome, error_response, write_stream
 
 CLIENT_CLOSED = 499  # nginx's convention for "client closed the request"
 
-#: called once per finished request: (context or None when the request never parsed, status, error kind, seconds)
+#: called once per finished request: (context, or None when the request never parsed; status; error kind;
+#: seconds)
 FinishedHook = Callable[[RequestContext | None, int, str, float], None]
 
 
