@@ -1,0 +1,136 @@
+"""The spans of one finished, sampled request, built from what the request path recorded.
+
+Root: a SERVER span ``{gen_ai.operation.name} {gen_ai.request.model}`` (or ``{method} {route}``) with the
+GenAI attributes; children: ``route`` (decide stages), ``queue`` (admission/batching wait), spans other
+stages added, and one CLIENT span per upstream attempt (its id was sent upstream as ``traceparent``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind
+
+from inferlane.observability.usage import Usage
+
+if TYPE_CHECKING:
+    from inferlane.observability.tracing import RequestTrace, Tracer
+    from inferlane.pipeline.context import RequestContext
+
+_OPERATIONS = (
+    ("/chat/completions", "chat"),
+    ("/completions", "text_completion"),
+    ("/embeddings", "embeddings"),
+)
+
+
+def operation_of(path: str) -> str | None:
+    """``gen_ai.operation.name`` of an OpenAI-style path."""
+    for suffix, name in _OPERATIONS:
+        if path.endswith(suffix):
+            return name
+    return None
+
+
+def request_spans(
+    tracer: Tracer, trace: RequestTrace, ctx: RequestContext, status: int, error_kind: str, seconds: float
+) -> Iterator[ReadableSpan]:
+    offset = ctx.request.received_at - ctx.started
+
+    def ns(t: float) -> int:
+        return int((t + offset) * 1e9)
+
+    end = ctx.started + seconds
+    operation = operation_of(ctx.request.path)
+    attributes = _root_attributes(ctx, operation, status, error_kind)
+    obs = ctx.observation
+    if obs is not None and obs.tap is not None and obs.tap.first_token_at is not None:
+        attributes["gen_ai.server.time_to_first_token"] = obs.tap.first_token_at - ctx.started
+    name = f"{operation} {ctx.requested_model}" if operation and ctx.requested_model else None
+    yield tracer.span(
+        trace,
+        name or f"{ctx.request.method} {ctx.route}",
+        trace.span_id,
+        trace.parent_id,
+        (ns(ctx.started), ns(end)),
+        attributes,
+        SpanKind.SERVER,
+        error=status >= 500 or bool(error_kind),
+    )
+    if obs is None:
+        return
+    yield tracer.span(
+        trace, "route", trace.new_span_id(), trace.span_id, (ns(ctx.started), ns(obs.decided_at)), {}
+    )
+    if ctx.queued_s > 0:
+        until = obs.attempts[0].start if obs.attempts else obs.decided_at
+        times = (ns(until - ctx.queued_s), ns(until))
+        yield tracer.span(
+            trace, "queue", trace.new_span_id(), trace.span_id, times, {"inferlane.queued_s": ctx.queued_s}
+        )
+    for span_name, start, stop, extra in trace.extra:
+        yield tracer.span(trace, span_name, trace.new_span_id(), trace.span_id, (ns(start), ns(stop)), extra)
+    last = len(obs.attempts) - 1
+    for i, attempt in enumerate(obs.attempts):
+        stop = obs.stream_ended_at if i == last and obs.stream_ended_at is not None else attempt.end
+        host, _, port = attempt.endpoint.authority.rpartition(":")
+        attrs: dict[str, Any] = {
+            "server.address": host or attempt.endpoint.authority,
+            "inferlane.backend": attempt.endpoint.backend,
+            "inferlane.attempt": i + 1,
+        }
+        if port.isdigit():
+            attrs["server.port"] = int(port)
+        if operation:
+            attrs["gen_ai.operation.name"] = operation
+        if ctx.model:
+            attrs["gen_ai.request.model"] = ctx.model
+        if attempt.status:
+            attrs["http.response.status_code"] = attempt.status
+        if attempt.error_kind:
+            attrs["error.type"] = attempt.error_kind
+        span_name = (
+            f"{operation} {ctx.model}" if operation and ctx.model else f"{ctx.request.method} upstream"
+        )
+        failed = attempt.status >= 500 or bool(attempt.error_kind)
+        times = (ns(attempt.start), ns(stop))
+        span_id = attempt.span_id or trace.new_span_id()
+        yield tracer.span(trace, span_name, span_id, trace.span_id, times, attrs, SpanKind.CLIENT, failed)
+
+
+def _root_attributes(
+    ctx: RequestContext, operation: str | None, status: int, error_kind: str
+) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "http.request.method": ctx.request.method,
+        "url.path": ctx.request.path,
+        "http.response.status_code": status,
+        "inferlane.request_id": ctx.request_id,
+        "inferlane.route": ctx.route,
+        "inferlane.retries": ctx.retries,
+    }
+    host = ctx.request.headers.get("host")
+    if host:
+        attributes["server.address"] = host.rpartition(":")[0] or host
+    if ctx.backend:
+        attributes["inferlane.backend"] = ctx.backend
+    if ctx.version:
+        attributes["inferlane.version"] = ctx.version
+    if error_kind:
+        attributes["error.type"] = error_kind
+    if operation is None:
+        return attributes
+    attributes["gen_ai.operation.name"] = operation
+    if ctx.requested_model:
+        attributes["gen_ai.request.model"] = ctx.requested_model
+    if ctx.model:
+        attributes["gen_ai.response.model"] = ctx.model
+    usage = ctx.usage
+    if isinstance(usage, Usage):
+        attributes["gen_ai.usage.input_tokens"] = usage.input_tokens
+        attributes["gen_ai.usage.output_tokens"] = usage.output_tokens
+        if usage.estimated:
+            attributes["inferlane.usage.estimated"] = True
+    return attributes
