@@ -2,7 +2,8 @@
 
 Root: a SERVER span ``{gen_ai.operation.name} {gen_ai.request.model}`` (or ``{method} {route}``) with the
 GenAI attributes; children: ``route`` (decide stages), ``queue`` (admission/batching wait), spans other
-stages added, and one CLIENT span per upstream attempt (its id was sent upstream as ``traceparent``).
+stages added, and one CLIENT span ``{method} {host:port}`` per upstream attempt (its id was sent upstream as
+``traceparent``), with the GenAI request attributes too.
 """
 
 from __future__ import annotations
@@ -91,9 +92,7 @@ def request_spans(
             attrs["http.response.status_code"] = attempt.status
         if attempt.error_kind:
             attrs["error.type"] = attempt.error_kind
-        span_name = (
-            f"{operation} {ctx.model}" if operation and ctx.model else f"{ctx.request.method} upstream"
-        )
+        span_name = f"{ctx.request.method} {attempt.endpoint.authority}"
         failed = attempt.status >= 500 or bool(attempt.error_kind)
         times = (ns(attempt.start), ns(stop))
         span_id = attempt.span_id or trace.new_span_id()

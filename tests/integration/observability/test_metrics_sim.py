@@ -106,3 +106,19 @@ async def test_debug_bodies_logs_truncated_bodies(sim, proxies, http):
     (line,) = [orjson.loads(x) for x in proxy.access_lines()]
     assert "Count the tokens" in line["request_body"]
     assert '"usage"' in line["response_body"]
+
+
+async def test_tenant_label_is_opt_in_and_capped(sim, proxies, http):
+    fleet = await sim()
+    tenants = {"enabled": True, "maxValues": 2}
+    proxy = await proxies(proxy_config({"m": [fleet.replicas[0].url]}, metrics={"tenantLabel": tenants}))
+    for tenant in ["acme", "globex", "initech", "acme"]:
+        headers = {"x-tenant-id": tenant}
+        async with http.post(proxy.url + "/v1/chat/completions", json=chat(2), headers=headers) as resp:
+            assert resp.status == 200
+    m = await scrape(http, proxy.admin_url)
+    assert value(m, "inferlane_tenant_requests_total", tenant="acme", code="2xx") == 2
+    assert value(m, "inferlane_tenant_requests_total", tenant="globex") == 1
+    assert value(m, "inferlane_tenant_requests_total", tenant="other") == 1
+    assert value(m, "inferlane_tenant_tokens_total", tenant="acme", type="output") == 4
+    assert not [name for (name, labels) in m if ("tenant", "initech") in labels]
