@@ -162,6 +162,12 @@ class ProxyMetrics:
             ["tenant", "model", "type"],
             registry=r,
         )
+        self.trace_spans = Counter(
+            "inferlane_trace_spans_total",
+            "Trace spans by export result: exported, failed (export request failed), dropped (queue full).",
+            ["result"],
+            registry=r,
+        )
         #: the App's observability (request recorder, tracer); set by the composition root
         self.observer: Observer | None = None
         self.token_rate = TokenRate(window=60.0)

@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanKind
-
+from inferlane.observability.otlp import KIND_CLIENT, KIND_INTERNAL, KIND_SERVER, OtlpEncoder
 from inferlane.observability.usage import Usage
 
 if TYPE_CHECKING:
-    from inferlane.observability.tracing import RequestTrace, Tracer
+    from inferlane.observability.tracing import RequestTrace
     from inferlane.pipeline.context import RequestContext
 
 _OPERATIONS = (
@@ -36,49 +34,58 @@ def operation_of(path: str) -> str | None:
 
 
 def request_spans(
-    tracer: Tracer, trace: RequestTrace, ctx: RequestContext, status: int, error_kind: str, seconds: float
-) -> Iterator[ReadableSpan]:
+    encoder: OtlpEncoder,
+    trace: RequestTrace,
+    ctx: RequestContext,
+    status: int,
+    error_kind: str,
+    seconds: float,
+) -> Iterator[bytes]:
+    """The encoded spans of one finished request."""
     offset = ctx.request.received_at - ctx.started
 
     def ns(t: float) -> int:
         return int((t + offset) * 1e9)
 
-    end = ctx.started + seconds
+    trace_id, root_id = bytes.fromhex(trace.trace_id), bytes.fromhex(trace.span_id)
+
+    def child(name: str, start: float, end: float, attrs: dict[str, Any]) -> bytes:
+        span_id = bytes.fromhex(trace.new_span_id())
+        return encoder.span(trace_id, span_id, root_id, name, KIND_INTERNAL, ns(start), ns(end), attrs)
+
     operation = operation_of(ctx.request.path)
     attributes = _root_attributes(ctx, operation, status, error_kind)
     obs = ctx.observation
     if obs is not None and obs.tap is not None and obs.tap.first_token_at is not None:
         attributes["gen_ai.server.time_to_first_token"] = obs.tap.first_token_at - ctx.started
     name = f"{operation} {ctx.requested_model}" if operation and ctx.requested_model else None
-    yield tracer.span(
-        trace,
+    parent = bytes.fromhex(trace.parent_id) if trace.parent_id else None
+    yield encoder.span(
+        trace_id,
+        root_id,
+        parent,
         name or f"{ctx.request.method} {ctx.route}",
-        trace.span_id,
-        trace.parent_id,
-        (ns(ctx.started), ns(end)),
+        KIND_SERVER,
+        ns(ctx.started),
+        ns(ctx.started + seconds),
         attributes,
-        SpanKind.SERVER,
         error=status >= 500 or bool(error_kind),
     )
     if obs is None:
         return
-    yield tracer.span(
-        trace, "route", trace.new_span_id(), trace.span_id, (ns(ctx.started), ns(obs.decided_at)), {}
-    )
+    yield child("route", ctx.started, obs.decided_at, {})
     if ctx.queued_s > 0:
         until = obs.attempts[0].start if obs.attempts else obs.decided_at
-        times = (ns(until - ctx.queued_s), ns(until))
-        yield tracer.span(
-            trace, "queue", trace.new_span_id(), trace.span_id, times, {"inferlane.queued_s": ctx.queued_s}
-        )
+        yield child("queue", until - ctx.queued_s, until, {"inferlane.queued_s": ctx.queued_s})
     for span_name, start, stop, extra in trace.extra:
-        yield tracer.span(trace, span_name, trace.new_span_id(), trace.span_id, (ns(start), ns(stop)), extra)
+        yield child(span_name, start, stop, dict(extra))
     last = len(obs.attempts) - 1
     for i, attempt in enumerate(obs.attempts):
         stop = obs.stream_ended_at if i == last and obs.stream_ended_at is not None else attempt.end
-        host, _, port = attempt.endpoint.authority.rpartition(":")
+        authority = attempt.endpoint.authority
+        host, _, port = authority.rpartition(":")
         attrs: dict[str, Any] = {
-            "server.address": host or attempt.endpoint.authority,
+            "server.address": host or authority,
             "inferlane.backend": attempt.endpoint.backend,
             "inferlane.attempt": i + 1,
         }
@@ -92,11 +99,11 @@ def request_spans(
             attrs["http.response.status_code"] = attempt.status
         if attempt.error_kind:
             attrs["error.type"] = attempt.error_kind
-        span_name = f"{ctx.request.method} {attempt.endpoint.authority}"
+        span_id = bytes.fromhex(attempt.span_id or trace.new_span_id())
         failed = attempt.status >= 500 or bool(attempt.error_kind)
-        times = (ns(attempt.start), ns(stop))
-        span_id = attempt.span_id or trace.new_span_id()
-        yield tracer.span(trace, span_name, span_id, trace.span_id, times, attrs, SpanKind.CLIENT, failed)
+        span_name = f"{ctx.request.method} {authority}"
+        times = ns(attempt.start), ns(stop)
+        yield encoder.span(trace_id, span_id, root_id, span_name, KIND_CLIENT, *times, attrs, failed)
 
 
 def _root_attributes(

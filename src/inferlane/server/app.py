@@ -122,14 +122,14 @@ class App:
         await asyncio.sleep(server.drain_delay)
         if self.listeners is not None:
             await self.listeners.stop(server.drain_timeout)
+        if self.observer.tracer is not None:  # send the last spans before the export task is cancelled
+            await self.observer.tracer.aclose()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.holder is not None:
             for backend in self.holder.current.backends.values():
                 await backend.aclose()
-        if self.observer.tracer is not None:  # flush the last spans (blocking: off the loop)
-            await asyncio.get_running_loop().run_in_executor(None, self.observer.tracer.shutdown)
         log.info("stopped")
 
     # --- reload ------------------------------------------------------------------------------------
@@ -160,9 +160,11 @@ class App:
     def _start_observability(self) -> None:
         config = self.config
         if config.tracing.enabled:
-            from inferlane.observability.tracing import Tracer  # OTel is imported only when tracing is on
+            from inferlane.observability.tracing import Tracer  # imported only when tracing is on
 
-            self.observer.tracer = Tracer(config.tracing)
+            spans = self.metrics.trace_spans
+            self.observer.tracer = Tracer(config.tracing, lambda result, n: spans.labels(result).inc(n))
+            self.observer.tracer.start(self.spawn)
             log.info(
                 "tracing on",
                 extra={"endpoint": config.tracing.endpoint, "ratio": config.tracing.sample_ratio},

@@ -145,3 +145,18 @@ async def test_tracing_off_creates_no_trace_objects(upstreams, proxies, http):
     ):
         pass
     assert up.requests[0].headers["traceparent"] == incoming
+
+
+async def test_a_missing_collector_costs_requests_nothing_and_is_counted(upstreams, http):
+    up = await upstreams()
+    dead = {"enabled": True, "endpoint": "http://127.0.0.1:9/v1/traces", "exportTimeout": "2s"}
+    proxy = await start_proxy(proxy_config({"llm": [up.url]}, tracing=dead))
+    try:
+        for _ in range(3):
+            async with http.post(proxy.url + "/v1/chat/completions", json={"model": "m"}) as resp:
+                assert resp.status == 200
+    finally:
+        await proxy.app.shutdown()
+    registry = proxy.app.metrics.registry
+    assert registry.get_sample_value("inferlane_trace_spans_total", {"result": "failed"}) == 3 * 3
+    assert registry.get_sample_value("inferlane_trace_spans_total", {"result": "exported"}) is None
