@@ -33,14 +33,21 @@ def varint(n: int) -> bytes:
 
 def field(tag: int, payload: bytes) -> bytes:
     """A length-delimited field (``tag`` already holds the field number and wire type 2)."""
-    return bytes((tag,)) + varint(len(payload)) + payload
+    size = len(payload)
+    if size < 0x80:
+        return bytes((tag, size)) + payload
+    return bytes((tag,)) + varint(size) + payload
 
 
 class OtlpEncoder:
     """Encodes spans; keeps the encoded attribute keys and the resource/scope prefix it reuses."""
 
+    #: encoded string attributes kept for reuse (methods, models, routes repeat); cleared when full
+    CACHE_LIMIT = 4096
+
     def __init__(self, resource: Attributes, scope: str = "inferlane") -> None:
         self._keys: dict[str, bytes] = {}
+        self._attributes: dict[tuple[str, str | int | float | bool], bytes] = {}
         resource_body = b"".join(field(0x0A, self.key_value(k, v)) for k, v in resource.items())
         self._resource = field(0x0A, resource_body)  # ResourceSpans.resource (1)
         self._scope = field(0x0A, field(0x0A, scope.encode()))  # ScopeSpans.scope (1) = {name (1)}
@@ -79,7 +86,17 @@ class OtlpEncoder:
         parts.append(b"\x30" + varint(kind))  # kind (6)
         parts.append(b"\x39" + _FIXED64.pack(start_ns))  # start_time_unix_nano (7)
         parts.append(b"\x41" + _FIXED64.pack(end_ns))  # end_time_unix_nano (8)
-        parts.extend(field(0x4A, self.key_value(k, v)) for k, v in attributes.items())  # attributes (9)
+        cache = self._attributes
+        for item in attributes.items():
+            if type(item[1]) is not str:
+                parts.append(field(0x4A, self.key_value(*item)))  # attributes (9)
+                continue
+            encoded = cache.get(item)
+            if encoded is None:
+                if len(cache) >= self.CACHE_LIMIT:
+                    cache.clear()
+                encoded = cache[item] = field(0x4A, self.key_value(*item))
+            parts.append(encoded)
         if error:
             parts.append(_STATUS_ERROR)
         return b"".join(parts)
