@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from inferlane.config.observability import MetricsConfig, TracingConfig
 from inferlane.config.units import parse_duration, parse_size
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -191,6 +192,8 @@ class LoggingConfig(Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["json", "text"] = "json"
     access_log: bool = True
+    #: log request/response bodies (truncated) in the access log; a warning is logged at startup
+    debug_bodies: bool = False
 
 
 class ProxyConfig(Section):
@@ -203,6 +206,9 @@ class ProxyConfig(Section):
     circuit_breaker: CircuitBreakerConfig = CircuitBreakerConfig()
     health_check: HealthCheckConfig = HealthCheckConfig()
     logging: LoggingConfig = LoggingConfig()
+    # --- issue8-metrics: observability sections ---
+    metrics: MetricsConfig = MetricsConfig()
+    tracing: TracingConfig = TracingConfig()
 
     @model_validator(mode="after")
     def _references(self) -> Self:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 
 import aiohttp
 
@@ -25,6 +26,8 @@ class HealthChecker:
         self.rng = rng
         #: completed probe rounds; readiness waits for the first
         self.rounds = 0
+        #: observer of passing probes (model load time); set by the composition root
+        self.on_ok: Callable[[EndpointState], None] | None = None
 
     async def run(self) -> None:
         while True:
@@ -43,6 +46,8 @@ class HealthChecker:
                     ok = 200 <= response.status < 300
         except (TimeoutError, aiohttp.ClientError, OSError):
             ok = False
+        if ok and self.on_ok is not None:
+            self.on_ok(state)
         if state.health is None:
             return
         changed = state.health.on_probe(ok)

@@ -6,18 +6,27 @@ so the request path only touches counters and histograms. Names and labels: docs
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from inferlane.observability.token_rate import TokenRate
 from inferlane.upstream.backend import Backend
 from inferlane.upstream.endpoint_state import EndpointState
 from inferlane.upstream.lease import Result
 
+if TYPE_CHECKING:
+    from inferlane.observability.observer import Observer
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+LATENCY_MS_BUCKETS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000, 300000)
+TTFT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60)
+TPOT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5)
+OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
 BREAKER_STATE = {"closed": 0, "open": 1, "half_open": 2}
 
 
@@ -72,6 +81,97 @@ class ProxyMetrics:
         )
         self._request_children: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}
         self._attempt_children: dict[tuple[str, str, str], Any] = {}
+        # --- issue8-metrics: the seed's names and the GenAI request family (fed by observability/) ---
+        seed_labels = ["service", "route", "model", "version"]
+        self.http_requests = Counter(
+            "http_requests_total",
+            "Requests answered (seed name): service is the backend, code the status class (2xx..5xx).",
+            [*seed_labels, "code", "status"],
+            registry=r,
+        )
+        self.http_request_duration = Histogram(
+            "http_request_duration_seconds",
+            "Time from request received to response fully sent (seed name), by backend as service.",
+            seed_labels,
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.inference_latency_ms = Histogram(
+            "inference_latency_ms",
+            "End-to-end latency of successful inference requests in milliseconds (seed name).",
+            ["model", "version"],
+            buckets=LATENCY_MS_BUCKETS,
+            registry=r,
+        )
+        self.ai_inference_tokens = Counter(
+            "ai_inference_tokens_total",
+            "Tokens processed (seed recording-rule input), type input or output.",
+            ["model", "type"],
+            registry=r,
+        )
+        self.model_load_time = Gauge(
+            "model_load_time_seconds",
+            "Seconds from an endpoint appearing in the pool to its first successful answer.",
+            ["backend", "endpoint"],
+            registry=r,
+        )
+        genai_labels = ["route", "backend", "model", "version"]
+        self.ttft = Histogram(
+            "inferlane_time_to_first_token_seconds",
+            "Streamed generations: time from request received to the first token relayed.",
+            genai_labels,
+            buckets=TTFT_BUCKETS,
+            registry=r,
+        )
+        self.tpot = Histogram(
+            "inferlane_time_per_output_token_seconds",
+            "Streamed generations: mean inter-token latency after the first token.",
+            genai_labels,
+            buckets=TPOT_BUCKETS,
+            registry=r,
+        )
+        self.tokens = Counter(
+            "inferlane_tokens_total",
+            "Tokens by type (input, output, cached); estimated=true when the upstream reported no usage.",
+            [*genai_labels, "type", "estimated"],
+            registry=r,
+        )
+        self.proxy_overhead = Histogram(
+            "inferlane_proxy_overhead_seconds",
+            "Time spent inside Inferlane per request, excluding upstream attempts and queueing.",
+            ["route"],
+            buckets=OVERHEAD_BUCKETS,
+            registry=r,
+        )
+        self.upstream_latency = Histogram(
+            "inferlane_upstream_latency_seconds",
+            "Per attempt: sending the request to the response headers (whole body when read at once).",
+            ["backend", "endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.tenant_requests = Counter(
+            "inferlane_tenant_requests_total",
+            "Requests by tenant (only with metrics.tenantLabel.enabled; capped at maxValues tenants).",
+            ["tenant", "code"],
+            registry=r,
+        )
+        self.tenant_tokens = Counter(
+            "inferlane_tenant_tokens_total",
+            "Tokens by tenant, model and type (only with metrics.tenantLabel.enabled).",
+            ["tenant", "model", "type"],
+            registry=r,
+        )
+        self.trace_spans = Counter(
+            "inferlane_trace_spans_total",
+            "Trace spans by export result: exported, failed (export request failed), dropped (queue full).",
+            ["result"],
+            registry=r,
+        )
+        #: the App's observability (request recorder, tracer); set by the composition root
+        self.observer: Observer | None = None
+        self.token_rate = TokenRate(window=60.0)
+        self.registry.register(_TokenRateCollector(self.token_rate))
 
     def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
         """Count one answered request and its duration (label children cached: this is the hot path)."""
@@ -99,6 +199,8 @@ class ProxyMetrics:
         if child is None:
             child = self._attempt_children[key] = self.upstream_attempts.labels(*key)
         child.inc()
+        if self.observer is not None:
+            self.observer.endpoint_result(backend, state, result)
 
 
 class _Live(Collector):
@@ -149,3 +251,20 @@ class _EndpointCollector(Collector):
                 if state.breaker is not None:
                     breaker.add_metric(key, BREAKER_STATE[state.breaker.state(now).value])
         yield from (in_flight, healthy, ejected, breaker)
+
+
+class _TokenRateCollector(Collector):
+    """``model_tokens_per_second`` (seed name), computed at scrape time from the sliding window."""
+
+    def __init__(self, rate: TokenRate) -> None:
+        self.rate = rate
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "model_tokens_per_second",
+            "Output tokens per second over the last 60 s, by model and version (seed name).",
+            labels=["model", "version"],
+        )
+        for key, value in self.rate.rates(time.monotonic()):
+            gauge.add_metric(list(key), value)
+        yield gauge

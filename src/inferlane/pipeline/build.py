@@ -34,6 +34,8 @@ def build_backends(
         backend = Backend(backend_config, breaker, health, clock, rng)
         name = backend.name
         backend.pool.on_result = lambda state, result, name=name: metrics.record_attempt(name, state, result)
+        if metrics.observer is not None:
+            metrics.observer.watch_backend(backend)
         backends[name] = backend
     return backends
 

@@ -29,6 +29,7 @@ class RequestContext:
         "first_byte_at",
         "json",
         "model",
+        "observation",
         "priority",
         "prompt_tokens",
         "queued_s",
@@ -97,3 +98,6 @@ class RequestContext:
         self.retries = 0
         #: free-form annotations stages leave for later stages, logs and metrics
         self.extra: dict[str, Any] = {}
+        #: what observability/ measures while the request runs (an ``Observation``; ``None`` before the
+        #: interceptors or when the metrics stage is absent)
+        self.observation: Any = None

@@ -16,6 +16,7 @@ from inferlane.config.problems import ConfigError, format_report
 from inferlane.config.schema import ProxyConfig
 from inferlane.observability.access_log import AccessLog
 from inferlane.observability.metrics import ProxyMetrics
+from inferlane.observability.observer import Observer
 from inferlane.pipeline.build import build_backends, build_pipeline
 from inferlane.pipeline.chain import Pipeline
 from inferlane.pipeline.holder import PipelineHolder
@@ -51,6 +52,10 @@ class App:
         self.overrides = WeightOverrides()
         self.clock = time.monotonic
         self.access_log = access_log if config.logging.access_log else None
+        # --- issue8-metrics: request observation (metrics recorder, tracing, load times) ---
+        self.observer = Observer(self.metrics, self.clock)
+        if self.access_log is not None:
+            self.access_log.debug_bodies = config.logging.debug_bodies
         self.probes = Probes(self._ready)
         self.holder: PipelineHolder | None = None
         self.listeners: Listeners | None = None
@@ -85,11 +90,13 @@ class App:
     # --- lifecycle ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._start_observability()
         pipeline = self._build(self.config, None)
         self.holder = PipelineHolder(pipeline)
         self.metrics.watch_backends(lambda: self.holder.current.backends.values() if self.holder else ())
         self.metrics.config_reload_ok.set(1)
         edge = Edge(self.holder, self.config.server, self.probes, self.metrics, self.access_log, self.clock)
+        edge.finished_hooks.insert(0, self.observer.finished)
         admin = AdminApi(self.probes, self.metrics, lambda: self.config.admin.token, self.state, self.reload)
         self.listeners = Listeners(self.config.server, edge, admin.app())
         await self.listeners.start()
@@ -115,6 +122,8 @@ class App:
         await asyncio.sleep(server.drain_delay)
         if self.listeners is not None:
             await self.listeners.stop(server.drain_timeout)
+        if self.observer.tracer is not None:  # send the last spans before the export task is cancelled
+            await self.observer.tracer.aclose()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -148,6 +157,23 @@ class App:
             log.info("config reloaded", extra={"generation": pipeline.generation})
             return True
 
+    def _start_observability(self) -> None:
+        config = self.config
+        if config.tracing.enabled:
+            from inferlane.observability.tracing import Tracer  # imported only when tracing is on
+
+            spans = self.metrics.trace_spans
+            self.observer.tracer = Tracer(config.tracing, lambda result, n: spans.labels(result).inc(n))
+            self.observer.tracer.start(self.spawn)
+            log.info(
+                "tracing on",
+                extra={"endpoint": config.tracing.endpoint, "ratio": config.tracing.sample_ratio},
+            )
+        if config.logging.debug_bodies and self.access_log is not None:
+            log.warning(
+                "logging.debugBodies is on: truncated request and response bodies go to the access log"
+            )
+
     def _reload_failed(self, report: str) -> bool:
         self.metrics.config_reloads.labels("failure").inc()
         self.metrics.config_reload_ok.set(0)
@@ -163,6 +189,8 @@ class App:
             new.admin_port,
         ):
             log.warning("listen addresses changed in config; they take effect on restart")
+        if (self.config.tracing, self.config.logging) != (config.tracing, config.logging):
+            log.warning("tracing and logging settings changed in config; they take effect on restart")
         if self.listeners is not None:
             self.listeners.edge.config = new
 

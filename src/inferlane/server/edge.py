@@ -120,6 +120,7 @@ class Edge:
         if ctx.response_headers:
             headers.extend(ctx.response_headers.items())
         if response.stream is None:
+            ctx.first_byte_at = self.clock()
             return self._closing(web.Response(status=response.status, body=response.body, headers=headers))
         try:
             return await write_stream(request, response, headers, outcome, self.clock, self.probes.draining)
@@ -146,8 +147,10 @@ class Edge:
         route = ctx.route if ctx is not None else "-"
         backend = (ctx.backend if ctx is not None else None) or "-"
         elapsed = self.clock() - started
+        if ctx is not None and outcome.first_byte_at is not None:
+            ctx.first_byte_at = outcome.first_byte_at
         self.metrics.observe_request(route, backend, str(status), error_kind or "none", elapsed)
+        for hook in self.finished_hooks:  # before the access log: hooks settle usage it reports
+            hook(ctx, status, error_kind, elapsed)
         if self.access_log is not None:
             self.access_log.write(request, ctx, request_id, status, error_kind, elapsed, outcome, started)
-        for hook in self.finished_hooks:
-            hook(ctx, status, error_kind, elapsed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from inferlane.config.schema import RetryConfig
+from inferlane.observability.accounting import accounting_stage
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.registry import BuildContext, Stage, StageRegistry, StageSpec
 from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
@@ -14,6 +15,7 @@ from inferlane.stages.route.stage import RouteStage
 def register_builtin(registry: StageRegistry) -> None:
     registry.register(StageSpec("route", "decide", 300, _route))
     registry.register(StageSpec("retry", "interceptor", 400, _retry))
+    registry.register(StageSpec("metrics", "interceptor", 100, accounting_stage))
 
 
 def _route(build: BuildContext) -> Stage:

@@ -28,4 +28,10 @@ class UpstreamCall:
         ctx.tried.append(state.endpoint)
         ctx.endpoint = state.endpoint
         ctx.attempts += 1
-        return await backend.client.send(ctx, backend.pool.lease(state))
+        lease = backend.pool.lease(state)
+        if ctx.observation is not None:  # timing, upstream latency, trace span + traceparent
+            response: ProxyResponse = await ctx.observation.attempt(
+                ctx, backend.name, state.endpoint, lambda: backend.client.send(ctx, lease)
+            )
+            return response
+        return await backend.client.send(ctx, lease)

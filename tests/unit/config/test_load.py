@@ -103,7 +103,7 @@ CASES = [
     ),
     pytest.param(
         "logging:\n  colour: true\n",
-        ("logging.colour", "unknown key 'colour' (allowed: accessLog, format, level)", 2),
+        ("logging.colour", "unknown key 'colour' (allowed: accessLog, debugBodies, format, level)", 2),
         id="unknown-key-lists-allowed",
     ),
     pytest.param(

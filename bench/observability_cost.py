@@ -1,0 +1,162 @@
+"""Cost of observability on the proxy's CPU: seed + GenAI metrics, token accounting and tracing, on vs off.
+
+Each mode is a proxy process in front of the same near-zero-cost upstreams (bench/upstream_server.py); the
+proxy's CPU time (user + system, all threads, so the OTLP exporter thread counts) is divided by the requests
+it served. Modes are interleaved by round so machine noise hits them alike.
+
+  off        the proxy without issue 8's observability: no metrics stage, no request recorder (only the
+             base ``inferlane_requests_total``/duration counters the edge always kept)
+  metrics    the default: seed names + ``inferlane_*`` GenAI family, token accounting, stream usage
+  trace10    metrics + tracing, sampleRatio 0.1, exported over OTLP/HTTP to a local sink
+  trace100   metrics + tracing, every request traced and exported
+
+python -m bench.observability_cost [--rounds 3] [--requests 3000] [--streams 150]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+from bench.procs import free_port, running, tree_cpu_seconds
+from bench.rawhttp import CHAT_BODY, Connection, request_bytes
+
+MODES = ("off", "metrics", "trace10", "trace100")
+PROXY_CPU, CLIENT_CPU = 1, 0
+
+
+def config(mode: str, port: int, upstream: int, sink: int) -> dict[str, Any]:
+    tracing: dict[str, Any] = {"enabled": False}
+    if mode.startswith("trace"):
+        ratio = 0.1 if mode == "trace10" else 1.0
+        tracing = {"enabled": True, "endpoint": f"http://127.0.0.1:{sink}/v1/traces", "sampleRatio": ratio}
+    return {
+        "server": {"host": "127.0.0.1", "port": port, "adminHost": "127.0.0.1", "adminPort": 0},
+        "routing": {"defaultEndpoint": f"http://127.0.0.1:{upstream}"},
+        "healthCheck": {"enabled": False},
+        "logging": {"accessLog": False, "level": "warning"},
+        "tracing": tracing,
+    }
+
+
+async def serve(mode: str, port: int, upstream: int, sink: int) -> None:
+    """The proxy under test, in this process (``off`` removes the observability hooks)."""
+    from inferlane.config.schema import ProxyConfig
+    from inferlane.pipeline.registry import StageRegistry
+    from inferlane.server.app import App
+    from inferlane.stages.builtin import register_builtin
+
+    registry = StageRegistry()
+    register_builtin(registry)
+    if mode == "off":
+        registry._specs.pop("metrics")
+    app = App(ProxyConfig.model_validate(config(mode, port, upstream, sink)), registry=registry)
+    await app.start()
+    if mode == "off":
+        assert app.listeners is not None
+        app.listeners.edge.finished_hooks.clear()
+    await asyncio.Event().wait()
+
+
+async def sink(port: int) -> None:
+    """An OTLP/HTTP receiver that accepts and drops every export."""
+    from aiohttp import web
+
+    async def accept(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(content_type="application/x-protobuf")
+
+    app = web.Application()
+    app.router.add_post("/v1/traces", accept)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await asyncio.Event().wait()
+
+
+async def load(port: int, count: int, stream: bool, concurrency: int = 16) -> int:
+    payload = request_bytes("/v1/chat/completions", CHAT_BODY, port, stream=stream)
+    remaining, errors = count, 0
+
+    async def worker() -> None:
+        nonlocal remaining, errors
+        conn = await Connection.open(port)
+        try:
+            while remaining > 0:
+                remaining -= 1
+                if (await conn.exchange(payload, timeout=60)).status != 200:
+                    errors += 1
+        finally:
+            conn.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return errors
+
+
+def measure(mode: str, plain: int, sse: int, sink_port: int, requests: int, streams: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for kind, upstream, count in (("plain", plain, requests), ("stream", sse, streams)):
+        port = free_port()
+        argv = [sys.executable, "-m", "bench.observability_cost", "serve", mode, str(port), str(upstream)]
+        with running([*argv, str(sink_port)], PROXY_CPU, port) as pid:
+            uvloop.run(load(port, max(50, count // 10), kind == "stream"))  # warm-up
+            before = tree_cpu_seconds(pid)
+            errors = uvloop.run(load(port, count, kind == "stream"))
+            out[f"{kind}_cpu_us"] = (tree_cpu_seconds(pid) - before) / count * 1e6
+            if errors:
+                out[f"{kind}_errors"] = errors
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--streams", type=int, default=150)
+    args = parser.parse_args()
+    plain, sse, sink_port = free_port(), free_port(), free_port()
+    results: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
+    here = [sys.executable, "-m"]
+    with (
+        running([*here, "bench.upstream_server", "plain", str(plain)], CLIENT_CPU, plain),
+        running([*here, "bench.upstream_server", "sse", str(sse)], CLIENT_CPU, sse),
+        running([*here, "bench.observability_cost", "sink", str(sink_port)], CLIENT_CPU, sink_port),
+    ):
+        for round_no in range(args.rounds):
+            for mode in MODES:
+                row = measure(mode, plain, sse, sink_port, args.requests, args.streams)
+                results[mode].append(row)
+                print(f"  round {round_no + 1} {mode}: {row}", flush=True)
+    report(results)
+
+
+def report(results: dict[str, list[dict[str, float]]]) -> None:
+    base = {k: statistics.median(r[k] for r in results["off"]) for k in ("plain_cpu_us", "stream_cpu_us")}
+    print("\n| mode | CPU µs / request (non-streaming) | vs off | CPU µs / stream (50 events) | vs off |")
+    print("|---|---|---|---|---|")
+    for mode, rows in results.items():
+        cells = []
+        for key in ("plain_cpu_us", "stream_cpu_us"):
+            values = [r[key] for r in rows]
+            median = statistics.median(values)
+            cells.append(f"{median:.0f} ({min(values):.0f}–{max(values):.0f})")
+            cells.append(f"{(median / base[key] - 1) * 100:+.1f}%")
+        print(f"| {mode} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        uvloop.run(serve(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "sink":
+        uvloop.run(sink(int(sys.argv[2])))
+    else:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        main()

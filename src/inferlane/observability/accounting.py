@@ -1,0 +1,116 @@
+"""The ``metrics`` interceptor (order 100, outermost): token accounting and request observation.
+
+For a streamed chat/completions request to an OpenAI-compatible engine it asks the upstream for usage
+(``stream_options.include_usage``) when the client did not, and the relay drops that extra usage-only event
+so the client sees exactly what it asked for. Non-streamed answers have only their ``usage`` object read;
+an answer without one is estimated (chars / 4) and marked estimated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import orjson
+
+from inferlane.model import ProxyResponse
+from inferlane.observability.access_log import DEBUG_BODY_LIMIT
+from inferlane.observability.observation import ObservedStream
+from inferlane.observability.observer import Observer
+from inferlane.observability.sse_usage import SseUsageTap
+from inferlane.observability.usage import (
+    Usage,
+    estimate_output_tokens,
+    estimate_prompt_tokens,
+    find_usage,
+    is_generation,
+)
+from inferlane.pipeline.context import RequestContext
+from inferlane.pipeline.contract import Handler
+from inferlane.pipeline.registry import BuildContext
+
+#: engines that accept ``stream_options.include_usage`` on their OpenAI-compatible API
+USAGE_ENGINES = frozenset({"vllm", "sglang", "openai", "generic"})
+_INJECTED = b'{"stream_options":{"include_usage":true},'
+
+
+class AccountingStage:
+    name = "metrics"
+
+    def __init__(
+        self,
+        observer: Observer,
+        stream_usage: bool,
+        engines: Mapping[str, str],
+        route_models: Mapping[str, str],
+        debug_bodies: bool = False,
+    ) -> None:
+        self.debug_bodies = debug_bodies
+        self.observer = observer
+        self.stream_usage = stream_usage
+        self.engines = engines
+        self.route_models = route_models
+
+    async def intercept(self, ctx: RequestContext, call_next: Handler) -> ProxyResponse:
+        obs = self.observer.begin(ctx)
+        obs.model_label = self.route_models.get(ctx.route)
+        generation = ctx.json is not None and is_generation(ctx.request.path)
+        if (
+            generation
+            and ctx.stream
+            and self.stream_usage
+            and self.engines.get(ctx.backend or "") in USAGE_ENGINES
+        ):
+            obs.usage_requested = request_usage(ctx)
+        response = await call_next(ctx)
+        if response.stream is not None:
+            tap = SseUsageTap(obs.usage_requested) if response.is_event_stream else None
+            response.stream = ObservedStream(response.stream, obs, ctx, tap)
+        elif self.debug_bodies:
+            ctx.extra["response_body"] = response.body[:DEBUG_BODY_LIMIT]
+        if response.stream is None and 200 <= response.status < 300 and ctx.usage is None:
+            usage = find_usage(response.body)
+            if usage is None and generation:
+                prompt = (
+                    ctx.prompt_tokens if ctx.prompt_tokens is not None else estimate_prompt_tokens(ctx.json)
+                )
+                usage = Usage(prompt, estimate_output_tokens(response.body), 0, estimated=True)
+            ctx.usage = usage
+        return response
+
+
+def request_usage(ctx: RequestContext) -> bool:
+    """Ask for ``include_usage`` unless the client did; True when the proxy added it.
+
+    Without ``stream_options`` in the body the key is spliced in front of the original bytes (no
+    re-encoding); otherwise the parsed body is re-encoded once.
+    """
+    json = ctx.json
+    assert json is not None
+    options = json.get("stream_options")
+    if options is None:
+        body = ctx.body
+        start = body.find(b"{")
+        if start < 0 or b'"stream_options"' in body:
+            return False
+        json["stream_options"] = {"include_usage": True}
+        ctx.body = body[:start] + _INJECTED + body[start + 1 :]
+        return True
+    if not isinstance(options, dict) or options.get("include_usage"):
+        return False
+    json["stream_options"] = {**options, "include_usage": True}
+    ctx.body = orjson.dumps(json)
+    return True
+
+
+def accounting_stage(build: BuildContext) -> AccountingStage | None:
+    """Factory (stages/builtin.py): present whenever the App has an observer."""
+    observer = build.metrics.observer
+    if observer is None:
+        return None
+    config = build.config
+    observer.configure(config)
+    engines = {backend.name: backend.engine for backend in config.all_backends()}
+    route_models = {route.display_name: route.model for route in config.routing.endpoints if route.model}
+    return AccountingStage(
+        observer, config.metrics.stream_usage, engines, route_models, config.logging.debug_bodies
+    )

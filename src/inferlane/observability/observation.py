@@ -1,0 +1,143 @@
+"""What is measured about one request while it runs (``ctx.observation``), and the stream it watches.
+
+The accounting stage creates an :class:`Observation` when a request reaches the interceptors; the upstream
+call reports each attempt to it, and :class:`ObservedStream` times the relayed stream and reads its usage.
+Nothing here allocates per chunk beyond what the SSE tap needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from inferlane.errors import InferlaneError
+from inferlane.model import Endpoint, ProxyResponse
+from inferlane.observability.sse_usage import SseUsageTap
+from inferlane.observability.usage import Usage, find_usage
+
+if TYPE_CHECKING:
+    from inferlane.observability.observer import Observer
+    from inferlane.observability.tracing import RequestTrace
+    from inferlane.pipeline.context import RequestContext
+
+_TAIL = 4096  # bytes of a non-SSE streamed body kept to find its usage at the end
+
+
+class Attempt:
+    __slots__ = ("end", "endpoint", "error_kind", "span_id", "start", "status")
+
+    def __init__(self, endpoint: Endpoint, start: float, span_id: str | None) -> None:
+        self.endpoint = endpoint
+        self.start = start
+        self.end = start
+        self.status = 0
+        self.error_kind = ""
+        self.span_id = span_id
+
+
+class Observation:
+    __slots__ = (
+        "attempts",
+        "decided_at",
+        "model_label",
+        "observer",
+        "stream_ended_at",
+        "stream_started_at",
+        "tap",
+        "trace",
+        "upstream_s",
+        "usage_requested",
+    )
+
+    def __init__(self, observer: Observer, decided_at: float, trace: RequestTrace | None) -> None:
+        self.observer = observer
+        #: when the decide stages were done (routing span, proxy overhead)
+        self.decided_at = decided_at
+        self.trace = trace
+        #: the route's ``model`` label, used when the body names no model
+        self.model_label: str | None = None
+        #: the proxy added ``stream_options.include_usage`` (the client did not ask)
+        self.usage_requested = False
+        self.upstream_s = 0.0
+        self.attempts: list[Attempt] = []
+        self.tap: SseUsageTap | None = None
+        self.stream_started_at: float | None = None
+        self.stream_ended_at: float | None = None
+
+    async def attempt(
+        self,
+        ctx: RequestContext,
+        backend: str,
+        endpoint: Endpoint,
+        send: Callable[[], Awaitable[ProxyResponse]],
+    ) -> ProxyResponse:
+        """Time one upstream attempt (and give it a trace span and ``traceparent`` when traced)."""
+        clock = self.observer.clock
+        span_id = self.trace.attempt_header(ctx) if self.trace is not None else None
+        attempt = Attempt(endpoint, clock(), span_id)
+        self.attempts.append(attempt)
+        try:
+            response = await send()
+            attempt.status = response.status
+            return response
+        except InferlaneError as error:
+            attempt.error_kind = error.kind
+            raise
+        finally:
+            attempt.end = clock()
+            seconds = attempt.end - attempt.start
+            self.upstream_s += seconds
+            self.observer.recorder.upstream_latency(backend, endpoint.authority, seconds)
+
+    def stream_ended(self, now: float) -> None:
+        if self.stream_ended_at is None and self.stream_started_at is not None:
+            self.stream_ended_at = now
+            self.upstream_s += now - self.stream_started_at
+
+
+class ObservedStream:
+    """Relays the upstream stream, timing it and reading its usage (SSE tap, or the tail of other bodies)."""
+
+    __slots__ = ("_ctx", "_inner", "_obs", "_tail", "_tap")
+
+    def __init__(
+        self, inner: AsyncIterator[bytes], obs: Observation, ctx: RequestContext, tap: SseUsageTap | None
+    ) -> None:
+        self._inner = inner
+        self._obs = obs
+        self._ctx = ctx
+        self._tap = tap
+        self._tail = b""
+        obs.tap = tap
+        obs.stream_started_at = obs.observer.clock()
+
+    def __aiter__(self) -> ObservedStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        tap = self._tap
+        while True:
+            try:
+                chunk = await self._inner.__anext__()
+            except StopAsyncIteration:
+                rest = tap.finish() if tap is not None else b""
+                self._end()
+                if rest:
+                    return rest
+                raise
+            except BaseException:
+                self._end()
+                raise
+            if tap is None:
+                self._tail = chunk[-_TAIL:] if len(chunk) >= _TAIL else (self._tail + chunk)[-_TAIL:]
+                return chunk
+            out = tap.feed(chunk, self._obs.observer.clock())
+            if out:
+                return out
+
+    def _end(self) -> None:
+        obs = self._obs
+        obs.stream_ended(obs.observer.clock())
+        usage: Usage | None = self._tap.usage if self._tap is not None else find_usage(self._tail)
+        if usage is not None and self._ctx.usage is None:
+            self._ctx.usage = usage

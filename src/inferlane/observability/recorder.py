@@ -1,0 +1,134 @@
+"""Each finished request becomes samples of the seed's metrics and the ``inferlane_*`` GenAI family.
+
+Label children are cached per label set, so a request costs a dict lookup and a few ``inc``/``observe``
+calls. Model and tenant values pass through caps (``metrics.maxModels``, ``metrics.tenantLabel``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from inferlane.config.observability import MetricsConfig
+from inferlane.observability.labels import NONE, LabelCap, status_class
+from inferlane.observability.metrics import ProxyMetrics
+from inferlane.observability.usage import Usage
+
+if TYPE_CHECKING:
+    from inferlane.pipeline.context import RequestContext
+
+Key = tuple[str, str, str, str, int]  # route, backend, model, version, status
+
+
+class _Children:
+    """The label children of one (route, backend, model, version, status)."""
+
+    __slots__ = ("duration", "latency_ms", "model_version", "requests", "tokens", "tpot", "ttft")
+
+    def __init__(self, m: ProxyMetrics, key: Key) -> None:
+        route, backend, model, version, status = key
+        self.requests = m.http_requests.labels(
+            backend, route, model, version, status_class(status), str(status)
+        )
+        self.duration = m.http_request_duration.labels(backend, route, model, version)
+        self.latency_ms = m.inference_latency_ms.labels(model, version)
+        self.ttft = m.ttft.labels(route, backend, model, version)
+        self.tpot = m.tpot.labels(route, backend, model, version)
+        self.model_version = (model, version)
+        #: (type, estimated) -> (inferlane_tokens_total child, ai_inference_tokens_total child)
+        self.tokens: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def count_tokens(self, m: ProxyMetrics, key: Key, kind: str, estimated: str, n: int) -> None:
+        pair = self.tokens.get((kind, estimated))
+        if pair is None:
+            route, backend, model, version, _ = key
+            seed = m.ai_inference_tokens.labels(model, kind) if kind != "cached" else None
+            pair = (m.tokens.labels(route, backend, model, version, kind, estimated), seed)
+            self.tokens[(kind, estimated)] = pair
+        pair[0].inc(n)
+        if pair[1] is not None:
+            pair[1].inc(n)
+
+
+class RequestRecorder:
+    def __init__(self, metrics: ProxyMetrics, clock: Callable[[], float]) -> None:
+        self.m = metrics
+        self.clock = clock
+        self.models = LabelCap(MetricsConfig().max_models)
+        self.tenants: LabelCap | None = None
+        self.tenant_header = ""
+        self._children: dict[Key, _Children] = {}
+        self._overhead: dict[str, Any] = {}
+        self._upstream: dict[tuple[str, str], Any] = {}
+
+    def configure(self, config: MetricsConfig) -> None:
+        self.models.limit = config.max_models
+        tenant = config.tenant_label
+        if not tenant.enabled:
+            self.tenants = None
+        elif self.tenants is None:
+            self.tenants = LabelCap(tenant.max_values)
+        else:
+            self.tenants.limit = tenant.max_values
+        self.tenant_header = tenant.header
+
+    def upstream_latency(self, backend: str, endpoint: str, seconds: float) -> None:
+        child = self._upstream.get((backend, endpoint))
+        if child is None:
+            child = self._upstream[(backend, endpoint)] = self.m.upstream_latency.labels(backend, endpoint)
+        child.observe(seconds)
+
+    def record(self, ctx: RequestContext | None, status: int, seconds: float, usage: Usage | None) -> None:
+        if ctx is None:
+            key: Key = (NONE, NONE, NONE, NONE, status)
+        else:
+            obs = ctx.observation
+            label = ctx.model or ctx.requested_model or (obs.model_label if obs is not None else None)
+            key = (ctx.route, ctx.backend or NONE, self.models(label), ctx.version or NONE, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = _Children(self.m, key)
+        children.requests.inc()
+        children.duration.observe(seconds)
+        if ctx is None:
+            return
+        if 200 <= status < 300 and key[2] != NONE:
+            children.latency_ms.observe(seconds * 1000)
+        obs = ctx.observation
+        if obs is not None:
+            self._timings(ctx, children, seconds)
+        if usage is not None:
+            self._tokens(ctx, children, key, usage)
+        if self.tenants is not None:
+            tenant = self.tenants(ctx.tenant or ctx.request.headers.get(self.tenant_header))
+            self.m.tenant_requests.labels(tenant, status_class(status)).inc()
+            if usage is not None:
+                self.m.tenant_tokens.labels(tenant, key[2], "input").inc(usage.input_tokens)
+                self.m.tenant_tokens.labels(tenant, key[2], "output").inc(usage.output_tokens)
+
+    def _timings(self, ctx: RequestContext, children: _Children, seconds: float) -> None:
+        obs = ctx.observation
+        end = ctx.started + seconds
+        if obs.stream_started_at is not None and obs.stream_ended_at is None:
+            obs.stream_ended(end)  # the client left mid-stream: the relay ended with the request
+        overhead = self._overhead.get(ctx.route)
+        if overhead is None:
+            overhead = self._overhead[ctx.route] = self.m.proxy_overhead.labels(ctx.route)
+        overhead.observe(max(0.0, seconds - obs.upstream_s - ctx.queued_s))
+        tap = obs.tap
+        if tap is None or tap.first_token_at is None:
+            return
+        children.ttft.observe(tap.first_token_at - ctx.started)
+        tokens = ctx.usage.output_tokens if ctx.usage is not None else tap.token_events
+        if tokens > 1 and obs.stream_ended_at is not None:
+            children.tpot.observe((obs.stream_ended_at - tap.first_token_at) / (tokens - 1))
+
+    def _tokens(self, ctx: RequestContext, children: _Children, key: Key, usage: Usage) -> None:
+        m = self.m
+        estimated = "true" if usage.estimated else "false"
+        children.count_tokens(m, key, "input", estimated, usage.input_tokens)
+        if usage.output_tokens:
+            children.count_tokens(m, key, "output", estimated, usage.output_tokens)
+            m.token_rate.add(children.model_version, usage.output_tokens, self.clock())
+        if usage.cached_tokens:
+            children.count_tokens(m, key, "cached", estimated, usage.cached_tokens)

@@ -1,0 +1,142 @@
+"""The spans of one finished, sampled request, built from what the request path recorded.
+
+Root: a SERVER span ``{gen_ai.operation.name} {gen_ai.request.model}`` (or ``{method} {route}``) with the
+GenAI attributes; children: ``route`` (decide stages), ``queue`` (admission/batching wait), spans other
+stages added, and one CLIENT span ``{method} {host:port}`` per upstream attempt (its id was sent upstream as
+``traceparent``), with the GenAI request attributes too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from inferlane.observability.otlp import KIND_CLIENT, KIND_INTERNAL, KIND_SERVER, OtlpEncoder
+from inferlane.observability.usage import Usage
+
+if TYPE_CHECKING:
+    from inferlane.observability.tracing import RequestTrace
+    from inferlane.pipeline.context import RequestContext
+
+_OPERATIONS = (
+    ("/chat/completions", "chat"),
+    ("/completions", "text_completion"),
+    ("/embeddings", "embeddings"),
+)
+
+
+def operation_of(path: str) -> str | None:
+    """``gen_ai.operation.name`` of an OpenAI-style path."""
+    for suffix, name in _OPERATIONS:
+        if path.endswith(suffix):
+            return name
+    return None
+
+
+def request_spans(
+    encoder: OtlpEncoder,
+    trace: RequestTrace,
+    ctx: RequestContext,
+    status: int,
+    error_kind: str,
+    seconds: float,
+) -> Iterator[bytes]:
+    """The encoded spans of one finished request."""
+    offset = ctx.request.received_at - ctx.started
+
+    def ns(t: float) -> int:
+        return int((t + offset) * 1e9)
+
+    trace_id, root_id = bytes.fromhex(trace.trace_id), bytes.fromhex(trace.span_id)
+
+    def child(name: str, start: float, end: float, attrs: dict[str, Any]) -> bytes:
+        span_id = bytes.fromhex(trace.new_span_id())
+        return encoder.span(trace_id, span_id, root_id, name, KIND_INTERNAL, ns(start), ns(end), attrs)
+
+    operation = operation_of(ctx.request.path)
+    attributes = _root_attributes(ctx, operation, status, error_kind)
+    obs = ctx.observation
+    if obs is not None and obs.tap is not None and obs.tap.first_token_at is not None:
+        attributes["gen_ai.server.time_to_first_token"] = obs.tap.first_token_at - ctx.started
+    name = f"{operation} {ctx.requested_model}" if operation and ctx.requested_model else None
+    parent = bytes.fromhex(trace.parent_id) if trace.parent_id else None
+    yield encoder.span(
+        trace_id,
+        root_id,
+        parent,
+        name or f"{ctx.request.method} {ctx.route}",
+        KIND_SERVER,
+        ns(ctx.started),
+        ns(ctx.started + seconds),
+        attributes,
+        error=status >= 500 or bool(error_kind),
+    )
+    if obs is None:
+        return
+    yield child("route", ctx.started, obs.decided_at, {})
+    if ctx.queued_s > 0:
+        until = obs.attempts[0].start if obs.attempts else obs.decided_at
+        yield child("queue", until - ctx.queued_s, until, {"inferlane.queued_s": ctx.queued_s})
+    for span_name, start, stop, extra in trace.extra:
+        yield child(span_name, start, stop, dict(extra))
+    last = len(obs.attempts) - 1
+    for i, attempt in enumerate(obs.attempts):
+        stop = obs.stream_ended_at if i == last and obs.stream_ended_at is not None else attempt.end
+        authority = attempt.endpoint.authority
+        host, _, port = authority.rpartition(":")
+        attrs: dict[str, Any] = {
+            "server.address": host or authority,
+            "inferlane.backend": attempt.endpoint.backend,
+            "inferlane.attempt": i + 1,
+        }
+        if port.isdigit():
+            attrs["server.port"] = int(port)
+        if operation:
+            attrs["gen_ai.operation.name"] = operation
+        if ctx.model:
+            attrs["gen_ai.request.model"] = ctx.model
+        if attempt.status:
+            attrs["http.response.status_code"] = attempt.status
+        if attempt.error_kind:
+            attrs["error.type"] = attempt.error_kind
+        span_id = bytes.fromhex(attempt.span_id or trace.new_span_id())
+        failed = attempt.status >= 500 or bool(attempt.error_kind)
+        span_name = f"{ctx.request.method} {authority}"
+        times = ns(attempt.start), ns(stop)
+        yield encoder.span(trace_id, span_id, root_id, span_name, KIND_CLIENT, *times, attrs, failed)
+
+
+def _root_attributes(
+    ctx: RequestContext, operation: str | None, status: int, error_kind: str
+) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "http.request.method": ctx.request.method,
+        "url.path": ctx.request.path,
+        "http.response.status_code": status,
+        "inferlane.request_id": ctx.request_id,
+        "inferlane.route": ctx.route,
+        "inferlane.retries": ctx.retries,
+    }
+    host = ctx.request.headers.get("host")
+    if host:
+        attributes["server.address"] = host.rpartition(":")[0] or host
+    if ctx.backend:
+        attributes["inferlane.backend"] = ctx.backend
+    if ctx.version:
+        attributes["inferlane.version"] = ctx.version
+    if error_kind:
+        attributes["error.type"] = error_kind
+    if operation is None:
+        return attributes
+    attributes["gen_ai.operation.name"] = operation
+    if ctx.requested_model:
+        attributes["gen_ai.request.model"] = ctx.requested_model
+    if ctx.model:
+        attributes["gen_ai.response.model"] = ctx.model
+    usage = ctx.usage
+    if isinstance(usage, Usage):
+        attributes["gen_ai.usage.input_tokens"] = usage.input_tokens
+        attributes["gen_ai.usage.output_tokens"] = usage.output_tokens
+        if usage.estimated:
+            attributes["inferlane.usage.estimated"] = True
+    return attributes

@@ -1,0 +1,109 @@
+"""Watching an OpenAI-style SSE stream as it is relayed (pure: no I/O, the caller passes ``now``).
+
+It finds the ``usage`` event, the time of the first token and the number of token events, and can drop the
+usage-only event (``"choices":[]``) that the proxy asked for on the client's behalf. Chunks are passed on as
+the same bytes objects whenever they end on an event boundary (the usual case); only the event carrying usage
+is decoded. A partial event is held back until its end arrives, as an SSE client would.
+"""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+
+from inferlane.observability.usage import Usage, usage_from
+
+_USAGE = b'"usage"'
+_DONE = b"data: [DONE]"
+_EVENTS = re.compile(rb"(?<=\n\n)|(?<=\r\n\r\n)")
+_DATA_LINE = re.compile(rb"^data: ?(.*?)\r?$", re.M)
+
+
+def _boundary(data: bytes) -> int:
+    """Index just past the last complete event in ``data``, or -1."""
+    lf = data.rfind(b"\n\n")
+    crlf = data.rfind(b"\r\n\r\n")
+    return max(lf + 2 if lf >= 0 else -1, crlf + 4 if crlf >= 0 else -1)
+
+
+def _has_text(event: bytes) -> bool:
+    for key in (b'"content":"', b'"text":"', b'"reasoning_content":"'):
+        at = event.find(key)
+        if at >= 0 and event[at + len(key) : at + len(key) + 1] != b'"':
+            return True
+    return b'"tool_calls":[{' in event
+
+
+class SseUsageTap:
+    __slots__ = ("done", "first_token_at", "pending", "strip", "stripped", "token_events", "usage")
+
+    def __init__(self, strip: bool) -> None:
+        #: drop the usage-only event (the client did not ask for usage; the proxy did)
+        self.strip = strip
+        self.stripped = False
+        self.usage: Usage | None = None
+        self.first_token_at: float | None = None
+        #: data events that carried generated tokens (one per token for vLLM-style engines)
+        self.token_events = 0
+        self.done = False
+        self.pending = b""
+
+    def feed(self, chunk: bytes, now: float) -> bytes:
+        """The bytes to relay for ``chunk`` (may be empty while an event is incomplete)."""
+        data = self.pending + chunk if self.pending else chunk
+        cut = _boundary(data)
+        if cut < 0:
+            self.pending = data
+            return b""
+        if cut == len(data):
+            complete, self.pending = data, b""
+        else:
+            complete, self.pending = data[:cut], data[cut:]
+        if self.first_token_at is None or _USAGE in complete or _DONE in complete:
+            return self._events(complete, now)
+        self.token_events += complete.count(b"\ndata:") + complete.startswith(b"data:")
+        return complete
+
+    def finish(self) -> bytes:
+        """What is left when the upstream ends: an unterminated last event, relayed as it came."""
+        rest, self.pending = self.pending, b""
+        return rest
+
+    def _events(self, complete: bytes, now: float) -> bytes:
+        kept: list[bytes] = []
+        dropped = False
+        for event in _EVENTS.split(complete):
+            if not event:
+                continue
+            match = _DATA_LINE.search(event)
+            if match is None:  # a comment or a field other than data
+                kept.append(event)
+                continue
+            payload = match.group(1)
+            if payload == b"[DONE]":
+                self.done = True
+            elif _USAGE in payload and self._usage_only(payload):
+                if self.strip:
+                    self.stripped = dropped = True
+                    continue
+            elif self.first_token_at is not None or b'"role"' not in payload or _has_text(payload):
+                if self.first_token_at is None:
+                    self.first_token_at = now
+                self.token_events += 1
+            kept.append(event)
+        return b"".join(kept) if dropped else complete
+
+    def _usage_only(self, payload: bytes) -> bool:
+        """Record the usage this event carries; True when it carries nothing else (no choices)."""
+        try:
+            obj = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return False
+        if not isinstance(obj, dict):
+            return False
+        usage = usage_from(obj.get("usage"))
+        if usage is None:
+            return False
+        self.usage = usage
+        return not obj.get("choices")

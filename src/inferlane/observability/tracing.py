@@ -1,0 +1,95 @@
+"""OpenTelemetry traces with the GenAI semantic conventions, exported over OTLP/HTTP (protobuf).
+
+Spans are built when a request finishes, from timestamps the request path already records, encoded by
+:mod:`otlp` and batched by :mod:`export` (one background task). During the request only ids are chosen: the
+sampling decision (parent-based, then ``tracing.sampleRatio``) and one span id per upstream attempt, sent as
+``traceparent`` so the model server's spans nest under it. An unsampled request carries no trace object,
+and with ``tracing.enabled: false`` no tracer exists at all.
+
+Other stages can add spans to a traced request: ``if ctx.observation and ctx.observation.trace:
+ctx.observation.trace.add_span("batching", start, end, {...})`` with edge-clock (monotonic) times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from inferlane.config.observability import TracingConfig
+from inferlane.observability.export import OtlpExporter, ResultHook
+from inferlane.observability.otlp import Attributes, OtlpEncoder
+from inferlane.observability.spans import request_spans
+from inferlane.observability.traceparent import format_traceparent, parse_traceparent
+
+if TYPE_CHECKING:
+    from inferlane.pipeline.context import RequestContext
+
+Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
+
+
+class RequestTrace:
+    """The ids of one sampled request's trace, and spans other stages added."""
+
+    __slots__ = ("extra", "parent_id", "rng", "span_id", "trace_id")
+
+    def __init__(self, trace_id: str, span_id: str, parent_id: str | None, rng: random.Random) -> None:
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.parent_id = parent_id
+        self.rng = rng
+        self.extra: list[tuple[str, float, float, Attributes]] = []
+
+    def new_span_id(self) -> str:
+        return f"{self.rng.getrandbits(64) or 1:016x}"
+
+    def attempt_header(self, ctx: RequestContext) -> str:
+        """A span id for the next upstream attempt, propagated to it as ``traceparent``."""
+        span_id = self.new_span_id()
+        ctx.upstream_headers["traceparent"] = format_traceparent(self.trace_id, span_id)
+        return span_id
+
+    def add_span(self, name: str, start: float, end: float, attributes: Attributes | None = None) -> None:
+        self.extra.append((name, start, end, attributes or {}))
+
+
+class Tracer:
+    def __init__(self, config: TracingConfig, on_result: ResultHook) -> None:
+        self.ratio = config.sample_ratio
+        self.rng = random.Random()
+        self.encoder = OtlpEncoder({"service.name": config.service_name, "telemetry.sdk.name": "inferlane"})
+        self.exporter = OtlpExporter(config, self.encoder, on_result)
+        self._task: asyncio.Task[Any] | None = None
+        self._close_timeout = config.export_timeout + 1.0
+
+    def start(self, spawn: Spawn) -> None:
+        self._task = spawn(self.exporter.run(), "otlp-export")
+
+    async def aclose(self) -> None:
+        """Send the spans still pending (bounded by the export timeout) and stop the export task."""
+        self.exporter.close()
+        if self._task is not None:
+            with_timeout = asyncio.wait_for(asyncio.shield(self._task), self._close_timeout)
+            await asyncio.gather(with_timeout, return_exceptions=True)
+
+    def begin(self, ctx: RequestContext) -> RequestTrace | None:
+        """The request's trace when it is sampled: the caller's (``traceparent``) or a new one."""
+        parent = parse_traceparent(ctx.request.headers.get("traceparent"))
+        if parent is not None:
+            trace_id, parent_id, flags = parent
+            if not flags & 1:
+                return None
+        elif self.rng.random() >= self.ratio:
+            return None
+        else:
+            trace_id, parent_id = f"{self.rng.getrandbits(128) or 1:032x}", None
+        trace = RequestTrace(trace_id, "", parent_id, self.rng)
+        trace.span_id = trace.new_span_id()
+        return trace
+
+    def finish(self, ctx: RequestContext, status: int, error_kind: str, seconds: float) -> None:
+        obs = ctx.observation
+        trace = obs.trace if obs is not None else self.begin(ctx)
+        if trace is not None:
+            self.exporter.add(list(request_spans(self.encoder, trace, ctx, status, error_kind, seconds)))

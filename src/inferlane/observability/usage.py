@@ -1,0 +1,119 @@
+"""Token usage of one answer: read from the upstream's ``usage`` object, or estimated (pure).
+
+Reading is cheap on purpose: the ``usage`` object is found by its key and only that object is decoded, so a
+large completion body is never parsed whole. Estimates follow the seed router's rule (4 characters per token)
+and are marked ``estimated`` so dashboards can tell them apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+_USAGE_KEY = b'"usage":'
+#: paths whose answers are OpenAI-style generations (usage injection and token estimates apply)
+GENERATION_SUFFIXES = ("/chat/completions", "/completions")
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int = 0
+    estimated: bool = False
+
+
+def usage_from(obj: Any) -> Usage | None:
+    """A ``Usage`` from a decoded OpenAI ``usage`` object (``None`` when it is not one)."""
+    if not isinstance(obj, dict):
+        return None
+    prompt = obj.get("prompt_tokens", obj.get("input_tokens"))
+    output = obj.get("completion_tokens", obj.get("output_tokens", 0))
+    if not isinstance(prompt, int) or not isinstance(output, int):
+        return None
+    details = obj.get("prompt_tokens_details") or obj.get("input_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return Usage(prompt, output or 0, cached if isinstance(cached, int) else 0)
+
+
+def find_usage(body: bytes) -> Usage | None:
+    """The ``usage`` object of a JSON answer, decoding only that object.
+
+    The key ``"usage":`` cannot occur inside a JSON string (its quotes would be escaped), so the last
+    occurrence is the top-level object's in OpenAI-style answers, where ``usage`` follows ``choices``.
+    """
+    at = body.rfind(_USAGE_KEY)
+    if at < 0:
+        return None
+    start = at + len(_USAGE_KEY)
+    while start < len(body) and body[start] in b" \t\r\n":
+        start += 1
+    if body[start : start + 1] != b"{":
+        return None
+    end = body.find(b"}", start)
+    while end > 0:
+        try:
+            return usage_from(orjson.loads(body[start : end + 1]))
+        except orjson.JSONDecodeError:
+            end = body.find(b"}", end + 1)
+    return None
+
+
+def is_generation(path: str) -> bool:
+    return path.endswith(GENERATION_SUFFIXES)
+
+
+def chars_to_tokens(chars: int) -> int:
+    return (chars + 3) // 4
+
+
+def estimate_prompt_tokens(json: dict[str, Any] | None) -> int:
+    """Prompt tokens by the seed router's rule: characters of prompt and message contents / 4."""
+    if json is None:
+        return 0
+    chars = tokens = 0
+    prompt = json.get("prompt")
+    if isinstance(prompt, str):
+        chars += len(prompt)
+    elif isinstance(prompt, list):  # strings, or token ids (one int each, or one list of ints per prompt)
+        for part in prompt:
+            if isinstance(part, str):
+                chars += len(part)
+            elif isinstance(part, int):
+                tokens += 1
+            elif isinstance(part, list):
+                tokens += len(part)
+    messages = json.get("messages")
+    if isinstance(messages, list):
+        for message in messages:
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, str):
+                chars += len(content)
+            elif isinstance(content, list):
+                for part in content:
+                    text = part.get("text") if isinstance(part, dict) else None
+                    if isinstance(text, str):
+                        chars += len(text)
+    return tokens + chars_to_tokens(chars)
+
+
+def estimate_output_tokens(body: bytes) -> int:
+    """Output tokens of a whole (non-streamed) answer without usage: its choices' text / 4."""
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return 0
+    choices = obj.get("choices") if isinstance(obj, dict) else None
+    if not isinstance(choices, list):
+        return 0
+    chars = 0
+    for choice in choices:
+        if not isinstance(choice, dict):
+            continue
+        message = choice.get("message")
+        text = message.get("content") if isinstance(message, dict) else choice.get("text")
+        if isinstance(text, str):
+            chars += len(text)
+    return chars_to_tokens(chars)
