@@ -7,18 +7,12 @@ from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.registry import BuildContext, Stage, StageRegistry, StageSpec
 from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
 from inferlane.stages.retry.stage import RetryStage
-from inferlane.stages.route.policy import routes_from
-from inferlane.stages.route.stage import RouteStage
+from inferlane.stages.route.factory import route_stage
 
 
 def register_builtin(registry: StageRegistry) -> None:
-    registry.register(StageSpec("route", "decide", 300, _route))
+    registry.register(StageSpec("route", "decide", 300, route_stage))
     registry.register(StageSpec("retry", "interceptor", 400, _retry))
-
-
-def _route(build: BuildContext) -> Stage:
-    table, default = routes_from(build.config)
-    return RouteStage(table, default)
 
 
 def retry_policy(config: RetryConfig) -> RetryPolicy:
