@@ -8,11 +8,13 @@ from inferlane.pipeline.registry import BuildContext, Stage, StageRegistry, Stag
 from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
 from inferlane.stages.retry.stage import RetryStage
 from inferlane.stages.route.factory import route_stage
+from inferlane.stages.translate.stage import translate_stage
 
 
 def register_builtin(registry: StageRegistry) -> None:
     registry.register(StageSpec("route", "decide", 300, route_stage))
     registry.register(StageSpec("retry", "interceptor", 400, _retry))
+    registry.register(StageSpec("translate", "interceptor", 150, translate_stage))
 
 
 def retry_policy(config: RetryConfig) -> RetryPolicy:
