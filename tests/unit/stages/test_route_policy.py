@@ -157,6 +157,6 @@ def test_tokens_are_asked_for_only_when_a_token_route_is_reached():
     table, default = routes_from(config)
     embeddings = first_match(table, default, facts("/v1/embeddings"), {})
     assert isinstance(embeddings, Route) and embeddings.name == "embed"
-    assert first_match(table, default, facts("/v1/completions"), {}) == NeedTokens(None)
+    assert first_match(table, default, facts("/v1/completions"), {}) == NeedTokens(None, 1)
     counted = first_match(table, default, facts("/v1/completions"), {None: 9000})
     assert isinstance(counted, Route) and counted.token_range == "L"

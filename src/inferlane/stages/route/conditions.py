@@ -6,6 +6,7 @@ condition accepts, this one accepts too — used to find shadowed routes at conf
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -131,12 +132,6 @@ class TokenBand:
         return f"[{self.low}, {self.high if self.high is not None else '∞'})"
 
 
-def path_matches(path: str, exact: str | None, prefix: str | None) -> bool:
-    if exact is not None:
-        return path == exact
-    return prefix is None or path.startswith(prefix)
-
-
 def path_covers(
     exact: str | None, prefix: str | None, other_exact: str | None, other_prefix: str | None
 ) -> bool:
@@ -148,10 +143,9 @@ def path_covers(
     return other is not None and other.startswith(prefix)
 
 
-def model_matches(patterns: tuple[str, ...], model: str | None) -> bool:
-    if not patterns:
-        return True
-    return model is not None and any(fnmatchcase(model, pattern) for pattern in patterns)
+def models_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled regex for a list of ``*``/``?`` globs (``fnmatchcase`` semantics)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
 def models_cover(patterns: tuple[str, ...], others: tuple[str, ...]) -> bool:

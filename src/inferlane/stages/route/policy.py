@@ -7,7 +7,7 @@ token count that is not known yet, :func:`first_match` answers :class:`NeedToken
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +16,9 @@ from inferlane.stages.route.conditions import (
     HeaderCondition,
     TokenBand,
     all_covered,
-    model_matches,
     models_cover,
+    models_pattern,
     path_covers,
-    path_matches,
 )
 from inferlane.stages.route.rewrite import Rewrite
 
@@ -35,6 +34,9 @@ class RequestFacts:
     body: Mapping[str, Any] | None = None
 
 
+Check = Callable[[RequestFacts], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class Matcher:
     path: str | None = None
@@ -44,18 +46,17 @@ class Matcher:
     models: tuple[str, ...] = ()
     body: tuple[BodyCondition, ...] = ()
     tokens: TokenBand | None = None
+    #: the conditions this matcher has (token range aside), cheapest first, built once
+    checks: tuple[Check, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "checks", tuple(_checks(self)))
 
     def matches_before_tokens(self, facts: RequestFacts) -> bool:
-        if self.methods and facts.method not in self.methods:
-            return False
-        if not path_matches(facts.path, self.path, self.prefix):
-            return False
-        if not model_matches(self.models, facts.model):
-            return False
-        headers = facts.headers
-        if not all(condition.matches(headers) for condition in self.headers):
-            return False
-        return all(condition.matches(facts.body) for condition in self.body)
+        for check in self.checks:
+            if not check(facts):
+                return False
+        return True
 
     def covers(self, other: Matcher) -> bool:
         """Every request ``other`` matches, this matcher matches too (conservative: sure or ``False``)."""
@@ -70,6 +71,33 @@ class Matcher:
         if self.tokens is None:
             return True
         return other.tokens is not None and self.tokens.covers(other.tokens)
+
+
+def _checks(m: Matcher) -> list[Check]:
+    checks: list[Check] = []
+    methods, exact, prefix = m.methods, m.path, m.prefix
+    if methods:
+        checks.append(lambda f: f.method in methods)
+    if exact is not None:
+        checks.append(lambda f: f.path == exact)
+    elif prefix is not None:
+        checks.append(lambda f: f.path.startswith(prefix))
+    if m.models:
+        pattern = models_pattern(m.models)
+        checks.append(lambda f: f.model is not None and pattern.match(f.model) is not None)
+    checks.extend(_header_check(condition) for condition in m.headers)
+    checks.extend(_body_check(condition) for condition in m.body)
+    return checks
+
+
+def _header_check(condition: HeaderCondition) -> Check:
+    matches = condition.matches
+    return lambda f: matches(f.headers)
+
+
+def _body_check(condition: BodyCondition) -> Check:
+    matches = condition.matches
+    return lambda f: matches(f.body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +119,11 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class NeedTokens:
-    """Matching needs the prompt's token count by ``tokenizer`` (``None``: the model's own counter)."""
+    """Matching needs the prompt's token count by ``tokenizer`` (``None``: the model's own counter);
+    matching resumes at route ``index`` once it is known."""
 
     tokenizer: str | None
+    index: int = 0
 
 
 def first_match(
@@ -101,22 +131,27 @@ def first_match(
     default: Route,
     facts: RequestFacts,
     counts: Mapping[str | None, int | None],
+    start: int = 0,
 ) -> Route | NeedTokens:
     """The first matching route, the default, or which count is missing to decide.
 
     ``counts`` holds the token counts known so far by tokenizer; a count of ``None`` means the request
-    has no prompt to count, and then no token-range route matches it.
+    has no prompt to count, and then no token-range route matches it. ``start`` resumes after a
+    :class:`NeedTokens` answer (its ``index``), so no route is checked twice.
     """
-    for route in table:
+    for index in range(start, len(table)):
+        route = table[index]
         matcher = route.matcher
-        if not matcher.matches_before_tokens(facts):
-            continue
-        band = matcher.tokens
-        if band is None:
-            return route
-        if band.tokenizer not in counts:
-            return NeedTokens(band.tokenizer)
-        tokens = counts[band.tokenizer]
-        if tokens is not None and band.matches(tokens):
-            return route
+        for check in matcher.checks:
+            if not check(facts):
+                break
+        else:
+            band = matcher.tokens
+            if band is None:
+                return route
+            if band.tokenizer not in counts:
+                return NeedTokens(band.tokenizer, index)
+            tokens = counts[band.tokenizer]
+            if tokens is not None and band.matches(tokens):
+                return route
     return default

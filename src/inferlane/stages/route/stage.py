@@ -45,7 +45,7 @@ class RouteStage:
         found = first_match(self.table, self.default, facts, counts)
         while not isinstance(found, Route):
             counts[found.tokenizer] = await self._count(ctx, found.tokenizer)
-            found = first_match(self.table, self.default, facts, counts)
+            found = first_match(self.table, self.default, facts, counts, found.index)
         route = found
         if route.backend is None:
             raise NoHealthyEndpoint(
