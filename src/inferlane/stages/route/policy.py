@@ -53,10 +53,7 @@ class Matcher:
         object.__setattr__(self, "checks", tuple(_checks(self)))
 
     def matches_before_tokens(self, facts: RequestFacts) -> bool:
-        for check in self.checks:
-            if not check(facts):
-                return False
-        return True
+        return all(check(facts) for check in self.checks)
 
     def covers(self, other: Matcher) -> bool:
         """Every request ``other`` matches, this matcher matches too (conservative: sure or ``False``)."""
