@@ -4,6 +4,7 @@ gets completions objects back, streamed and not."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import openai
@@ -95,3 +96,35 @@ async def test_what_chat_cannot_express_is_a_clear_400(clients):
         await chat_typed.completions.create(model=MODEL, prompt=PROMPT, echo=True)
     with pytest.raises(openai.BadRequestError, match="single prompt"):
         await chat_typed.completions.create(model=MODEL, prompt=["a", "b"])
+
+
+async def test_upstream_errors_pass_through_unchanged(clients):
+    chat_typed, _ = clients
+    with pytest.raises(openai.NotFoundError, match="does not exist"):
+        await chat_typed.completions.create(model="no-such-model", prompt=PROMPT)
+    with pytest.raises(openai.NotFoundError, match="does not exist"):
+        stream = await chat_typed.completions.create(model="no-such-model", prompt=PROMPT, stream=True)
+        async for _ in stream:
+            pass
+
+
+async def test_upstream_sees_a_chat_request_asked_uncompressed(upstreams, proxies, http):
+    up = await upstreams()
+    route = {"path": "/v1/completions", "translate": "completionsToChat", "name": "as-chat"}
+    proxy = await proxies(proxy_config({"chat": [up.url]}, routing={"endpoints": [route]}))
+    body = {"model": "m", "prompt": "hi", "max_tokens": 3, "logprobs": 2}
+    async with http.post(
+        proxy.url + "/v1/completions?v=1", json=body, headers={"Accept-Encoding": "gzip"}
+    ) as resp:
+        assert resp.status == 200
+        assert (await resp.json())["object"] == "text_completion"
+    seen = up.requests[-1]
+    assert seen.path == "/v1/chat/completions?v=1"
+    assert seen.headers["Accept-Encoding"] == "identity"
+    assert json.loads(seen.body) == {
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_tokens": 3,
+        "logprobs": True,
+        "top_logprobs": 2,
+    }

@@ -49,6 +49,8 @@ class TranslateStage:
         ctx.json = chat
         ctx.body = orjson.dumps(chat)
         ctx.upstream_path = chat_target(ctx.upstream_path)
+        # the answer is decoded to be translated: ask for it uncompressed
+        ctx.upstream_headers["Accept-Encoding"] = "identity"
         response = await call_next(ctx)
         if response.status != 200:
             return response
