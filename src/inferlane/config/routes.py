@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from inferlane.stages.route.compile import compile_routes
+from inferlane.stages.route.shadow import table_conflicts
+
 if TYPE_CHECKING:
     from inferlane.config.schema import ProxyConfig
 
@@ -137,9 +140,6 @@ class TokenizerConfig(_Section):
 
 def route_problems(config: ProxyConfig) -> list[str]:
     """Cross-checks of the route table, one ``routing.…: message`` line each."""
-    from inferlane.stages.route.compile import compile_routes
-    from inferlane.stages.route.shadow import table_conflicts
-
     routing = config.routing
     problems = []
     names = [t.name for t in routing.tokenizers]

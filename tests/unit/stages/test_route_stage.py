@@ -76,6 +76,7 @@ async def test_model_tokenizer_counts_big_prompts_on_a_worker_thread(tokenizer_j
     await stage.decide(ctx)
     assert (ctx.route, ctx.backend, ctx.prompt_tokens) == ("long", "large", 1200)
     assert ctx.response_headers == {"x-inferlane-route": "long", "x-token-range": "large"}
+    assert ctx.upstream_headers == {"x-token-range": "large"}  # for gateways routing on it, as in the seed
     assert threads == [threading.main_thread()]  # small prompt: counted inline
 
     big = context(chat("hi " * 10_000))

@@ -61,6 +61,7 @@ class RouteStage:
         if band is not None:
             ctx.prompt_tokens = counts[band.tokenizer]
             ctx.response_headers["x-token-range"] = band.label
+            ctx.upstream_headers["x-token-range"] = band.label  # as the seed's Istio routes expect it
             ctx.extra["token_range"] = band.label
         elif counts.get(None) is not None:
             ctx.prompt_tokens = counts[None]
