@@ -63,10 +63,8 @@ class LocalTokenizer:
         texts = list(prompt.texts)
         if not texts:
             return prompt.id_tokens
-        if len(texts) == 1:
-            encodings = [self._tokenizer.encode(texts[0], add_special_tokens=False)]
-        else:
-            encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        # encode_batch releases the GIL while it works (encode does not), so the event loop keeps running
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
         return sum(len(e.ids) for e in encodings) + prompt.id_tokens
 
 
