@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from inferlane.stages.route.compile import routes_from
+from inferlane.stages.route.policy import Route
 from inferlane.stages.route.stage import RouteStage
+from inferlane.stages.translate.stage import translate_stage
 from inferlane.tokens.counter import LocalTokenizer, TokenCounter, TokenCounters
 
 if TYPE_CHECKING:
@@ -17,11 +19,20 @@ if TYPE_CHECKING:
     from inferlane.server.edge import FinishedHook
 
 
+__all__ = ["counters_for", "route_latency_hook", "route_stage", "translate_stage"]
+
+
 def route_stage(build: BuildContext) -> RouteStage:
     table, default = routes_from(build.config)
-    counting = any(route.matcher.tokens is not None for route in table)
-    counters = token_counters(build.config) if counting else TokenCounters()
+    counters = counters_for(build.config, table)
     return RouteStage(table, default, counters, build.metrics.route_decision)
+
+
+def counters_for(config: ProxyConfig, table: tuple[Route, ...]) -> TokenCounters:
+    """Token counters; local tokenizers are loaded only when some route has a token range."""
+    if not any(route.matcher.tokens is not None for route in table):
+        return TokenCounters()
+    return token_counters(config)
 
 
 def token_counters(config: ProxyConfig) -> TokenCounters:

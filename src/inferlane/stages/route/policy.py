@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inferlane.stages.route.conditions import (
     BodyCondition,
@@ -21,6 +21,9 @@ from inferlane.stages.route.conditions import (
     path_covers,
 )
 from inferlane.stages.route.rewrite import Rewrite
+
+if TYPE_CHECKING:
+    from inferlane.config.schema import ProxyConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,3 +155,10 @@ def first_match(
             if tokens is not None and band.matches(tokens):
                 return route
     return default
+
+
+def routes_from(config: ProxyConfig) -> tuple[tuple[Route, ...], Route]:
+    """The ordered route table and the default route (see :mod:`inferlane.stages.route.compile`)."""
+    from inferlane.stages.route.compile import routes_from as compiled
+
+    return compiled(config)

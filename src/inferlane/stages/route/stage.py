@@ -9,7 +9,6 @@ from dataclasses import replace
 
 import orjson
 
-from inferlane.errors import NoHealthyEndpoint
 from inferlane.model import ProxyResponse
 from inferlane.pipeline.context import RequestContext
 from inferlane.stages.route.policy import RequestFacts, Route, first_match
@@ -47,11 +46,8 @@ class RouteStage:
             counts[found.tokenizer] = await self._count(ctx, found.tokenizer)
             found = first_match(self.table, self.default, facts, counts, found.index)
         route = found
-        if route.backend is None:
-            raise NoHealthyEndpoint(
-                f"no backend for {request.path}: set routing.defaultBackend or a route's backend"
-            )
         ctx.route = route.name
+        # no backend here may still get one from the registry (split); the upstream call says if not
         ctx.backend = route.backend
         ctx.response_headers["x-inferlane-route"] = route.name
         if route.timeout is not None:
