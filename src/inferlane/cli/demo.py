@@ -53,6 +53,7 @@ def demo_config(urls: dict[str, list[str]], port: int, admin_port: int) -> dict[
                 {"pathPrefix": "/v1/", "models": ["*-canary"], "backend": "qwen-7b-canary", "name": "canary"},
                 {"pathPrefix": "/v1/", "models": ["qwen2.5-72b*"], "backend": "qwen-72b", "name": "large"},
                 {"pathPrefix": "/v1/", "models": ["qwen2.5-32b*"], "backend": "qwen-32b", "name": "medium"},
+                *demo_routes(),
             ],
         },
         "healthCheck": {"interval": "2s"},
@@ -74,6 +75,10 @@ def examples(base: str, admin: str) -> str:
             f"  curl -sN {base}/v1/chat/completions -H 'content-type: application/json' -d '{stream}'",
             f"  curl -s {base}/v1/embeddings -H 'content-type: application/json' "
             """-d '{"model":"bge-small-en-v1.5","input":["hello","world"]}'""",
+            f"  curl -si {base}/v1/completions -H 'content-type: application/json' "
+            """-d '{"model":"auto","max_tokens":8,"prompt":"Hello"}' | grep -i x-token-range""",
+            f"  curl -s {base}/v1/completions -H 'content-type: application/json' -H 'x-model-type: chat' "
+            """-d '{"model":"qwen2.5-7b-instruct","max_tokens":8,"prompt":"Hello"}'""",
             f"  curl -s {base}/v1/models/resnet50:predict -H 'content-type: application/json' "
             """-d '{"instances":[[1.0,2.0,3.0]]}'""",
             f"  curl -s {base}/v1/models",
@@ -141,3 +146,24 @@ def run_demo(args: argparse.Namespace) -> int:
     setup_logging("warning", "text")
     uvloop.run(_run(args.port, args.admin_port))
     return 0
+
+
+def demo_routes() -> list[dict[str, Any]]:
+    """Model ``auto`` routed by prompt size (the seed's small/medium/large split, docs/routes.md), and
+    ``/v1/completions`` with ``x-model-type: chat`` translated to the chat API (the seed's Envoy rewrite)."""
+    sizes = (("small", {"max": 1000}, "7b"), ("medium", {"min": 1000, "max": 8000}, "32b"))
+    ranges = [*sizes, ("large", {"min": 8000}, "72b")]
+    by_size = [
+        {
+            "name": f"auto-{name}",
+            "pathPrefix": "/v1/",
+            "models": ["auto"],
+            "promptTokens": {**bounds, "name": name},
+            "backend": f"qwen-{size}",
+            "rewrite": {"model": f"qwen2.5-{size}-instruct"},
+        }
+        for name, bounds, size in ranges
+    ]
+    chat = {"exact": "chat"}
+    translated = {"name": "completions-as-chat", "path": "/v1/completions", "headers": {"x-model-type": chat}}
+    return [*by_size, {**translated, "translate": "completionsToChat"}]

@@ -12,6 +12,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from pydantic.alias_generators import to_camel
 
 from inferlane.config.observability import MetricsConfig, TracingConfig
+from inferlane.config.routes import (
+    BodyMatch,
+    HeaderMatch,
+    PromptTokens,
+    RouteRewrite,
+    TokenizerConfig,
+    Translate,
+    route_problems,
+)
 from inferlane.config.units import parse_duration, parse_size
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -167,11 +176,18 @@ class RouteConfig(Section):
     max_batch_size: PositiveInt | None = None
     timeout: Duration | None = None
     retry: RetryConfig | None = None
+    # --- issue5-routes: more match conditions, rewrites, translation (config/routes.py) ---
+    methods: list[Annotated[str, Field(pattern=r"^[A-Za-z]+$")]] = Field(default_factory=list)
+    headers: dict[str, HeaderMatch] = Field(default_factory=dict)
+    body: dict[str, BodyMatch] = Field(default_factory=dict)
+    prompt_tokens: PromptTokens | None = None
+    rewrite: RouteRewrite | None = None
+    translate: Translate | None = None
 
     @model_validator(mode="after")
     def _one_matcher(self) -> Self:
-        if (self.path is None) == (self.path_prefix is None):
-            raise ValueError("set exactly one of 'path' (exact match) or 'pathPrefix'")
+        if self.path is not None and self.path_prefix is not None:
+            raise ValueError("set at most one of 'path' (exact match) or 'pathPrefix'")
         for value in (self.path, self.path_prefix):
             if value is not None and not value.startswith("/"):
                 raise ValueError(f"paths start with '/', got {value!r}")
@@ -179,13 +195,19 @@ class RouteConfig(Section):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.path or f"{self.path_prefix}*"
+        if self.name:
+            return self.name
+        if self.path:
+            return self.path
+        return f"{self.path_prefix}*" if self.path_prefix is not None else "*"
 
 
 class RoutingConfig(Section):
     default_endpoint: str | None = None
     default_backend: str | None = None
     endpoints: list[RouteConfig] = Field(default_factory=list)
+    #: local tokenizer.json files for prompt-token routing (issue5-routes, config/routes.py)
+    tokenizers: list[TokenizerConfig] = Field(default_factory=list)
 
 
 class LoggingConfig(Section):
@@ -226,6 +248,7 @@ class ProxyConfig(Section):
         for i, route in enumerate(self.routing.endpoints):
             if route.backend is not None and route.backend not in known:
                 problems.append(f"routing.endpoints[{i}].backend: unknown backend {route.backend!r}")
+        problems.extend(route_problems(self))
         if problems:
             raise ValueError("\n".join(problems))
         return self

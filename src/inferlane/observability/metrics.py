@@ -172,6 +172,20 @@ class ProxyMetrics:
         self.observer: Observer | None = None
         self.token_rate = TokenRate(window=60.0)
         self.registry.register(_TokenRateCollector(self.token_rate))
+        # --- issue5-routes: the seed router's decision metrics (names and labels as in its Go router) ---
+        self.route_decisions = Counter(
+            "ai_router_route_decision_total",
+            "Model route decisions, by token-range name (model_size, '-' without a range) and model.",
+            ["model_size", "model_name"],
+            registry=r,
+        )
+        self.route_latency = Histogram(
+            "ai_router_request_latency_seconds",
+            "Request latency (received to fully answered), by token-range name ('-' without a range).",
+            ["model_size"],
+            registry=r,
+        )
+        self._decision_children: dict[tuple[str, str], Any] = {}
 
     def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
         """Count one answered request and its duration (label children cached: this is the hot path)."""
@@ -185,6 +199,20 @@ class ProxyMetrics:
             self._request_children[key] = children
         children[0].inc()
         children[1].observe(seconds)
+
+    #: distinct ``model_name`` values kept on the decision counter; later ones count as ``other``
+    MAX_ROUTED_MODEL_NAMES = 200
+
+    def route_decision(self, model_size: str, model_name: str) -> None:
+        """Count one route decision; client-chosen model names are capped to bound label cardinality."""
+        key = (model_size, model_name)
+        child = self._decision_children.get(key)
+        if child is None:
+            if len(self._decision_children) >= self.MAX_ROUTED_MODEL_NAMES:
+                key = (model_size, "other")
+            child = self._decision_children.get(key) or self.route_decisions.labels(*key)
+            self._decision_children[key] = child
+        child.inc()
 
     def watch_in_flight(self, in_flight: Callable[[], int]) -> None:
         gauge = GaugeMetricFamily("inferlane_in_flight_requests", "Requests being handled by the proxy now.")

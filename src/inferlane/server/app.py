@@ -26,6 +26,7 @@ from inferlane.server.edge import Edge
 from inferlane.server.listeners import Listeners
 from inferlane.server.probes import Probes
 from inferlane.stages.builtin import register_builtin
+from inferlane.stages.route.factory import route_latency_hook
 from inferlane.stages.split.weights import WeightOverrides
 
 log = logging.getLogger("inferlane")
@@ -97,6 +98,7 @@ class App:
         self.metrics.config_reload_ok.set(1)
         edge = Edge(self.holder, self.config.server, self.probes, self.metrics, self.access_log, self.clock)
         edge.finished_hooks.insert(0, self.observer.finished)
+        edge.finished_hooks.append(route_latency_hook(self.metrics))
         admin = AdminApi(self.probes, self.metrics, lambda: self.config.admin.token, self.state, self.reload)
         self.listeners = Listeners(self.config.server, edge, admin.app())
         await self.listeners.start()

@@ -1,0 +1,1 @@
+"""Protocol translation around the upstream call (completions ⇄ chat)."""
