@@ -57,6 +57,13 @@ class ModelNotFound(InferlaneError):
     kind = "model_not_found"
 
 
+class ModelEndpointNotAllowed(BadRequest):
+    """The registry's ``defaults.allowedEndpoints`` of the model do not include the request's path."""
+
+    code = "model_endpoint_not_allowed"
+    kind = "model_endpoint_not_allowed"
+
+
 class RequestTimeout(InferlaneError):
     status = 408
     error_type = "invalid_request_error"

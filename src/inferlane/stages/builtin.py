@@ -9,11 +9,13 @@ from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
 from inferlane.stages.retry.stage import RetryStage
 from inferlane.stages.route.policy import routes_from
 from inferlane.stages.route.stage import RouteStage
+from inferlane.stages.split.build import split_stage
 
 
 def register_builtin(registry: StageRegistry) -> None:
     registry.register(StageSpec("route", "decide", 300, _route))
     registry.register(StageSpec("retry", "interceptor", 400, _retry))
+    registry.register(StageSpec("split", "decide", 400, split_stage))  # issue5-models
 
 
 def _route(build: BuildContext) -> Stage:

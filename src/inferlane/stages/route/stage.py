@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from inferlane.errors import NoHealthyEndpoint
 from inferlane.model import ProxyResponse
 from inferlane.pipeline.context import RequestContext
 from inferlane.stages.route.policy import Route, match
@@ -17,11 +16,8 @@ class RouteStage:
 
     async def decide(self, ctx: RequestContext) -> ProxyResponse | None:
         route = match(self.table, self.default, ctx.request.path, ctx.model)
-        if route.backend is None:
-            raise NoHealthyEndpoint(
-                f"no backend for {ctx.request.path}: set routing.defaultEndpoint or a route's backend"
-            )
         ctx.route = route.name
+        # no backend here may still get one from the registry (split); the upstream call says if not
         ctx.backend = route.backend
         if route.timeout is not None:
             ctx.deadline = min(ctx.deadline, ctx.started + route.timeout)
