@@ -6,6 +6,7 @@ from inferlane.config.schema import RetryConfig
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.registry import BuildContext, Stage, StageRegistry, StageSpec
 from inferlane.stages.fallback.build import fallback_stage
+from inferlane.stages.mirror.build import mirror_stage
 from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
 from inferlane.stages.retry.stage import RetryStage
 from inferlane.stages.route.policy import routes_from
@@ -17,6 +18,7 @@ def register_builtin(registry: StageRegistry) -> None:
     registry.register(StageSpec("route", "decide", 300, _route))
     registry.register(StageSpec("retry", "interceptor", 400, _retry))
     registry.register(StageSpec("split", "decide", 400, split_stage))  # issue5-models
+    registry.register(StageSpec("mirror", "interceptor", 250, mirror_stage))  # issue5-models
     registry.register(StageSpec("fallback", "interceptor", 300, fallback_stage))  # issue5-models
 
 
