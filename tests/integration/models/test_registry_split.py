@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from inferlane.config.schema import ProxyConfig
 from support.proxy import proxy_config
 
 
@@ -155,3 +156,18 @@ async def test_registry_backends_work_without_a_default_backend(upstreams, proxi
     async with http.post(proxy.url + "/v1/other", data=b"x") as resp:
         assert resp.status == 503
         assert "no backend for /v1/other" in (await resp.json())["error"]["message"]
+
+
+async def test_a_reload_changes_weights_and_users_move_only_into_the_canary(upstreams, proxies, http) -> None:
+    _, _, proxy = await _pair(upstreams, proxies, _registry())
+    users = [f"user-{i}" for i in range(40)]
+    before = {
+        u: (await _chat(http, proxy, headers={"x-user-id": u}))[1]["x-inferlane-version"] for u in users
+    }
+    config = proxy.app.config.model_dump(by_alias=True)
+    config["models"][0]["versions"][0]["weight"] = 50
+    config["models"][0]["versions"][1]["weight"] = 50
+    assert await proxy.app.reload(ProxyConfig.model_validate(config))
+    after = {u: (await _chat(http, proxy, headers={"x-user-id": u}))[1]["x-inferlane-version"] for u in users}
+    moved = {u for u in users if before[u] != after[u]}
+    assert moved and all(before[u] == "2.5" and after[u] == "2.6" for u in moved)
