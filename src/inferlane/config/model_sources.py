@@ -26,7 +26,7 @@ from inferlane.config.models import (
     model_problems,
 )
 from inferlane.config.problems import ConfigError, Problem, dotted
-from inferlane.config.schema import ProxyConfig
+from inferlane.config.schema import BackendConfig, HealthCheckConfig, ProxyConfig
 
 API_VERSIONS = ("ai.toolsku.dev/v1alpha1", "ai.example.com/v1")
 
@@ -108,11 +108,40 @@ def with_model_sources(config: ProxyConfig, source: str) -> ProxyConfig:
         model = models.get(obj.spec.model_name) or ModelConfig(name=obj.spec.model_name)
         versions = [*model.versions, obj.version_config(entry)]
         models[model.name] = model.model_copy(update={"versions": versions})
-    merged = config.model_copy(update={"models": list(models.values())})
+    backends = _with_health_checks(config, found, sources)
+    merged = config.model_copy(update={"models": list(models.values()), "backends": backends})
     problems.extend(Problem(*_split(text)) for text in model_problems(merged))
     if problems:
         raise ConfigError(problems, source)
     return merged
+
+
+def _with_health_checks(
+    config: ProxyConfig, found: list[ModelVersionObject], sources: list[ModelSourceConfig]
+) -> list[BackendConfig]:
+    """A backend without its own ``healthCheck`` is checked the way its ModelVersion says (the first one
+    bound to it); ``enabled`` and ``healthyThreshold`` still come from the top-level ``healthCheck``."""
+    checks: dict[str, HealthCheckConfig] = {}
+    for obj, entry in zip(found, sources, strict=True):
+        spec = obj.spec.health_check
+        backend = entry.backends.get(obj.metadata.name, obj.metadata.name)
+        checks.setdefault(
+            backend,
+            config.health_check.model_copy(
+                update={
+                    "endpoint": spec.endpoint,
+                    "interval": spec.interval,
+                    "timeout": spec.timeout,
+                    "unhealthy_threshold": spec.unhealthy_threshold,
+                }
+            ),
+        )
+    return [
+        b.model_copy(update={"health_check": checks[b.name]})
+        if b.health_check is None and b.name in checks
+        else b
+        for b in config.backends
+    ]
 
 
 def _split(text: str) -> tuple[str, str]:

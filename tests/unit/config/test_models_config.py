@@ -37,6 +37,8 @@ def test_the_seeds_model_versions_load_unchanged(tmp_path: Path) -> None:
     assert (stable.backend, stable.weight, stable.canary) == ("qwen-chat-v2-5", 80, False)
     assert (canary.backend, canary.weight, canary.canary) == ("qwen-canary", 20, True)
     assert stable.served_name == "Qwen/Qwen2.5-32B-Instruct"
+    check = config.backends[0].health_check  # the ModelVersion's healthCheck, for a backend without one
+    assert (check.endpoint, check.interval, check.timeout, check.unhealthy_threshold) == ("/health", 10, 5, 3)
 
 
 def test_inline_settings_and_file_versions_merge(tmp_path: Path) -> None:

@@ -41,6 +41,8 @@ class SplitStage:
             return None
         model = self.registry.resolve(name)
         if model is None:
+            if name != ctx.requested_model:
+                return None  # a route rewrote the name to one the registry does not list: the route decides
             raise ModelNotFound(not_found_message(self.registry, name))
         if model.allowed_endpoints and request.path not in model.allowed_endpoints:
             allowed = ", ".join(sorted(model.allowed_endpoints))
