@@ -19,9 +19,7 @@ class UpstreamCall:
     async def __call__(self, ctx: RequestContext) -> ProxyResponse:
         backend = self.backends.get(ctx.backend) if ctx.backend is not None else None
         if backend is None:
-            raise NoHealthyEndpoint(
-                f"no backend for {ctx.request.path}: set routing.defaultEndpoint or a route's backend"
-            )
+            raise NoHealthyEndpoint(f"no backend configured for route {ctx.route!r}")
         total = backend.client.total_timeout
         if total is not None and not ctx.attempts:
             ctx.deadline = min(ctx.deadline, ctx.started + total)
