@@ -13,6 +13,7 @@ from inferlane.model import ProxyRequest
 from inferlane.pipeline.context import RequestContext
 from inferlane.registry.model import Model, Version
 from inferlane.registry.registry import Registry
+from inferlane.stages.split.assign import canonical_model
 from inferlane.stages.split.chooser import VersionChooser
 from inferlane.stages.split.stage import SplitStage
 from inferlane.stages.split.weights import WeightOverrides
@@ -38,6 +39,7 @@ async def test_alias_is_pointed_at_the_version_and_rewritten_once() -> None:
     assert (ctx.model, ctx.version, ctx.backend) == ("served-m", "1", "b1")
     assert orjson.loads(ctx.body) == {"model": "served-m", "max_tokens": 100, "messages": []}
     assert ctx.json == orjson.loads(ctx.body)
+    assert canonical_model(ctx) == "m" and ctx.requested_model == "alias"
 
 
 async def test_unknown_requested_name_is_404() -> None:
@@ -50,7 +52,7 @@ async def test_a_name_a_route_rewrote_to_is_left_to_the_route() -> None:
     ctx.model = "operator-chosen"  # what a route's model rewrite does
     ctx.backend = "route-backend"
     assert await stage().decide(ctx) is None
-    assert ctx.backend == "route-backend" and ctx.version is None
+    assert ctx.backend == "route-backend" and ctx.version is None and canonical_model(ctx) is None
 
 
 async def test_requests_without_a_model_pass() -> None:

@@ -19,6 +19,14 @@ MODEL_KEY = "registry.model"
 _UNBOUNDED_BY_DEFAULT = frozenset({"/v1/chat/completions"})
 
 
+def canonical_model(ctx: RequestContext) -> str | None:
+    """The registry name of the model that served (or is serving) the request — after a fallback, the
+    fallback's — whatever alias the client used and whatever served name the server saw; ``None`` when
+    the request did not go through the registry. Observers (rollout analysis, metrics) key on this."""
+    model = ctx.extra.get(MODEL_KEY)
+    return model.name if isinstance(model, Model) else None
+
+
 def assign(ctx: RequestContext, model: Model, version: Version | None) -> None:
     ctx.extra[MODEL_KEY] = model
     ctx.version = version.name if version is not None else None
