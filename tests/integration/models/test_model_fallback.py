@@ -131,3 +131,33 @@ async def test_a_streaming_request_falls_back_before_its_first_byte(sim, proxies
         assert resp.headers["x-inferlane-model"] == "qwen2.5-72b-instruct"
         text = await resp.text()
     assert text.rstrip().endswith("data: [DONE]") and '"model":"qwen2.5-72b-instruct"' in text
+
+
+async def test_timeout_breaker_open_and_429_each_fall_back(upstreams, proxies, http) -> None:
+    slow = await upstreams(name="slow", default="hang")
+    limited = await upstreams(name="limited", default="status=429")
+    backup = await upstreams(name="backup")
+    urls = {"slow": [slow.url], "limited": [limited.url], "backup": [backup.url]}
+    models = [
+        *_models({"model": "chat-backup"}, primary="slow"),
+        {
+            "name": "rate-limited",
+            "versions": [{"version": "1", "backend": "limited"}],
+            "fallbacks": [{"model": "chat-backup"}],
+        },
+    ]
+    config = proxy_config(urls, models=models, retry={**FAST_RETRY, "attempts": 0})
+    config["backends"][0]["timeouts"] = {"firstByte": "50ms"}
+    config["circuitBreaker"] = {"failureThreshold": 1, "recoveryTimeout": "1h"}
+    proxy = await proxies(config)
+    for _ in range(2):  # first a first-byte timeout, then the slow backend's breaker is open
+        status, headers, _ = await _chat(http, proxy)
+        assert status == 200 and headers["x-inferlane-model"] == "chat-backup"
+    status, headers, _ = await _chat(http, proxy, model="rate-limited")
+    assert status == 200 and headers["x-inferlane-fallback-from"] == "rate-limited"
+    reasons = {
+        line.split('reason="')[1].split('"')[0]
+        for line in await _metric(http, proxy, "inferlane_fallbacks_total")
+    }
+    assert reasons == {"timeout", "circuit-open", "429"}
+    assert len(slow.requests) == 1
