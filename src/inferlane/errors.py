@@ -64,6 +64,13 @@ class ModelEndpointNotAllowed(BadRequest):
     kind = "model_endpoint_not_allowed"
 
 
+class ModelBackendNotAllowed(BadRequest):
+    """The route chose a backend outside the model's ``defaults.allowedBackends``."""
+
+    code = "model_backend_not_allowed"
+    kind = "model_backend_not_allowed"
+
+
 class RequestTimeout(InferlaneError):
     status = 408
     error_type = "invalid_request_error"

@@ -58,6 +58,9 @@ class ModelDefaultsConfig(Section):
     max_tokens: PositiveInt | None = None
     #: API paths this model may be called on (empty: any)
     allowed_endpoints: list[Annotated[str, Field(pattern=r"^/")]] = Field(default_factory=list)
+    #: backends this model may be served by (empty: any); checked for versions at load, for the route's
+    #: backend of an unversioned model per request
+    allowed_backends: list[Name] = Field(default_factory=list)
 
 
 class SplitConfig(Section):
@@ -142,6 +145,14 @@ def _version_problems(model: ModelConfig, where: str, backends: set[str]) -> lis
             problems.append(f"{where}.versions[{j}].version: duplicate version {version.version!r}")
         if version.backend is not None and version.backend not in backends:
             problems.append(f"{where}.versions[{j}].backend: unknown backend {version.backend!r}")
+        allowed = model.defaults.allowed_backends
+        if version.backend is not None and allowed and version.backend not in allowed:
+            problems.append(
+                f"{where}.versions[{j}].backend: {version.backend!r} is not in defaults.allowedBackends"
+            )
+    for k, name in enumerate(model.defaults.allowed_backends):
+        if name not in backends:
+            problems.append(f"{where}.defaults.allowedBackends[{k}]: unknown backend {name!r}")
     if model.versions and sum(v.weight for v in model.versions) <= 0:
         problems.append(f"{where}.versions: at least one version needs a weight above 0")
     if model.experiment is not None:

@@ -21,6 +21,7 @@ def model_from(config: ModelConfig) -> Model:
         ),
         max_tokens=config.defaults.max_tokens,
         allowed_endpoints=frozenset(config.defaults.allowed_endpoints),
+        allowed_backends=frozenset(config.defaults.allowed_backends),
         sticky_by=tuple(_source(s) for s in config.split.sticky_by),
         experiment_header=experiment.header.lower() if experiment is not None else None,
         variants=MappingProxyType(dict(experiment.variants) if experiment is not None else {}),

@@ -43,6 +43,8 @@ class Model:
     max_tokens: int | None = None
     #: API paths the model may be called on (empty: any)
     allowed_endpoints: frozenset[str] = frozenset()
+    #: backends the model may be served by (empty: any)
+    allowed_backends: frozenset[str] = frozenset()
     #: sticky-key sources in order: ("header", "x-user-id"), ("body", "user")
     sticky_by: tuple[tuple[str, str], ...] = ()
     experiment_header: str | None = None

@@ -89,6 +89,15 @@ def test_missing_source_and_bad_objects_are_reported_with_file_and_line(tmp_path
         ({"name": "a", "experiment": {"variants": {"t": "2"}}}, "names unknown version '2'"),
         ({"name": "a", "split": {"stickyBy": ["cookie:x"]}}, "stickyBy"),
         ({"name": "a", "fallbacks": [{"model": "a", "on": ["4xx"]}]}, "fallbacks[0].on"),
+        (
+            {
+                "name": "a",
+                "versions": [{"version": 1, "backend": "qwen-canary"}],
+                "defaults": {"allowedBackends": ["qwen-chat-v2-5"]},
+            },
+            "'qwen-canary' is not in defaults.allowedBackends",
+        ),
+        ({"name": "a", "defaults": {"allowedBackends": ["nope"]}}, "unknown backend 'nope'"),
     ],
 )
 def test_registry_mistakes_are_reported(model, message) -> None:

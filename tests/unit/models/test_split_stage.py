@@ -8,7 +8,7 @@ import orjson
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from inferlane.errors import ModelNotFound
+from inferlane.errors import ModelBackendNotAllowed, ModelNotFound
 from inferlane.model import ProxyRequest
 from inferlane.pipeline.context import RequestContext
 from inferlane.registry.model import Model, Version
@@ -19,7 +19,10 @@ from inferlane.stages.split.stage import SplitStage
 from inferlane.stages.split.weights import WeightOverrides
 
 REGISTRY = Registry(
-    [Model("m", aliases=("alias",), versions=(Version("1", "b1", 1, "served-m"),), max_tokens=100)]
+    [
+        Model("m", aliases=("alias",), versions=(Version("1", "b1", 1, "served-m"),), max_tokens=100),
+        Model("pinned", allowed_backends=frozenset({"gpu-a"})),
+    ]
 )
 
 
@@ -63,4 +66,14 @@ async def test_requests_without_a_model_pass() -> None:
 async def test_models_listing_is_answered_locally() -> None:
     answer = await stage().decide(context({}, path="/v1/models", method="GET"))
     assert answer is not None and answer.status == 200
-    assert [card["id"] for card in orjson.loads(answer.body)["data"]] == ["m", "alias"]
+    assert [card["id"] for card in orjson.loads(answer.body)["data"]] == ["m", "pinned", "alias"]
+
+
+async def test_an_unversioned_model_on_a_backend_it_may_not_use_is_refused() -> None:
+    ctx = context({"model": "pinned"})
+    ctx.backend = "gpu-a"
+    assert await stage().decide(ctx) is None
+    ctx = context({"model": "pinned"})
+    ctx.backend = "cpu-b"
+    with pytest.raises(ModelBackendNotAllowed, match="not served by backend 'cpu-b'"):
+        await stage().decide(ctx)

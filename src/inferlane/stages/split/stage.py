@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from inferlane.errors import ModelEndpointNotAllowed, ModelNotFound
+from inferlane.errors import ModelBackendNotAllowed, ModelEndpointNotAllowed, ModelNotFound
 from inferlane.model import ProxyResponse
 from inferlane.pipeline.context import RequestContext
 from inferlane.registry.model import Model
@@ -50,6 +50,11 @@ class SplitStage:
                 f"model {model.name!r} is not served on {request.path} (allowed: {allowed})"
             )
         self.point(ctx, model)
+        if model.allowed_backends and ctx.backend not in model.allowed_backends:
+            allowed = ", ".join(sorted(model.allowed_backends))
+            raise ModelBackendNotAllowed(
+                f"model {model.name!r} is not served by backend {ctx.backend!r} (allowed: {allowed})"
+            )
         return None
 
     def point(self, ctx: RequestContext, model: Model) -> None:
