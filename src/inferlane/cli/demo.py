@@ -78,7 +78,6 @@ def demo_models() -> list[dict[str, Any]]:
                 },
             ],
             "experiment": {"header": "x-experiment", "variants": {"treatment-a": "canary"}},
-            "fallbacks": [{"model": "qwen2.5-32b-instruct"}],
         },
         _single("qwen2.5-72b-instruct", "qwen-72b", aliases=["gpt-4o"]),
         _single("qwen2.5-7b-instruct-canary", "qwen-7b-canary"),
