@@ -61,7 +61,16 @@ class MirrorStage:
             self.on_result(model.name, "failure", None)
             return
         self.in_flight[model.name] = self.in_flight.get(model.name, 0) + 1
-        self.spawn(self._send(shadow, backend, model.name), f"mirror:{model.name}")
+        self.spawn(
+            self._send(shadow, backend, model.name, self._rename(ctx, model, mirror)), f"mirror:{model.name}"
+        )
+
+    def _rename(self, ctx: RequestContext, model: Model, mirror: Mirror) -> dict[str, Any] | None:
+        """A shallow copy of the body with the mirror version's served name, encoded later in the task."""
+        if mirror.version is None or ctx.json is None:
+            return None
+        served = model.served_name(model.version(mirror.version))
+        return {**ctx.json, "model": served} if ctx.json.get("model") != served else None
 
     def _shadow(self, ctx: RequestContext, model: Model, mirror: Mirror) -> RequestContext:
         now = asyncio.get_running_loop().time()
@@ -75,15 +84,16 @@ class MirrorStage:
             return shadow
         version = model.version(mirror.version or "")
         shadow.backend = (version.backend if version is not None else None) or ctx.backend
-        served = model.served_name(version)
-        if ctx.json is not None and ctx.json.get("model") != served:
-            shadow.body = orjson.dumps({**ctx.json, "model": served})
         return shadow
 
-    async def _send(self, shadow: RequestContext, backend: Backend, model: str) -> None:
+    async def _send(
+        self, shadow: RequestContext, backend: Backend, model: str, renamed: dict[str, Any] | None
+    ) -> None:
         loop = asyncio.get_running_loop()
         result: str | None = None
         try:
+            if renamed is not None:  # encoded here, off the primary's path
+                shadow.body = orjson.dumps(renamed)
             async with asyncio.timeout(shadow.deadline - loop.time()):
                 state = backend.pool.pick()
                 shadow.endpoint = state.endpoint
