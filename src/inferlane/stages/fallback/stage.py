@@ -53,18 +53,26 @@ class FallbackStage:
                 if reason is None:
                     return response
                 failed = None
-            index = next_fallback(original.fallbacks, position, reason)
-            target = self.registry.get(original.fallbacks[index].model) if index is not None else None
-            if target is None or asyncio.get_running_loop().time() >= ctx.deadline:
+            found = self._next(original, position, reason, ctx.request.path)
+            if found is None or asyncio.get_running_loop().time() >= ctx.deadline:
                 if failed is not None:
                     raise failed
                 assert response is not None
                 return response
-            assert index is not None
-            position = index + 1
+            position, target = found
             if response is not None and response.close is not None:
                 await response.close()
             self._switch(ctx, original, target, reason)
+
+    def _next(self, original: Model, start: int, reason: str, path: str) -> tuple[int, Model] | None:
+        """The next fallback for this failure (and position after it), skipping models not served on
+        this path."""
+        while (index := next_fallback(original.fallbacks, start, reason)) is not None:
+            target = self.registry.get(original.fallbacks[index].model)
+            start = index + 1
+            if target is not None and (not target.allowed_endpoints or path in target.allowed_endpoints):
+                return start, target
+        return None
 
     def _switch(self, ctx: RequestContext, original: Model, target: Model, reason: str) -> None:
         chosen = self.chooser.choose(target, ctx.request.headers, ctx.json)
