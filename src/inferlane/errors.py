@@ -57,6 +57,20 @@ class ModelNotFound(InferlaneError):
     kind = "model_not_found"
 
 
+class ModelEndpointNotAllowed(BadRequest):
+    """The registry's ``defaults.allowedEndpoints`` of the model do not include the request's path."""
+
+    code = "model_endpoint_not_allowed"
+    kind = "model_endpoint_not_allowed"
+
+
+class ModelBackendNotAllowed(BadRequest):
+    """The route chose a backend outside the model's ``defaults.allowedBackends``."""
+
+    code = "model_backend_not_allowed"
+    kind = "model_backend_not_allowed"
+
+
 class RequestTimeout(InferlaneError):
     status = 408
     error_type = "invalid_request_error"

@@ -31,7 +31,8 @@ async def test_models_are_routed_to_their_backends(demo):
             reply = await client.chat.completions.create(
                 model=model, messages=[{"role": "user", "content": "hi"}], max_tokens=8
             )
-            assert reply.model == model
+            # the demo splits qwen2.5-7b-instruct 90/10 with a canary the server knows as "…-canary"
+            assert reply.model in (model, model + "-canary")
             assert reply.usage.completion_tokens == 8
 
 

@@ -58,7 +58,39 @@ def demo_config(urls: dict[str, list[str]], port: int, admin_port: int) -> dict[
         },
         "healthCheck": {"interval": "2s"},
         "logging": {"level": "warning"},
+        "models": demo_models(),
     }
+
+
+def demo_models() -> list[dict[str, Any]]:
+    """The demo registry: the 7B chat model as a 90/10 canary split with an A/B header (docs/models.md)."""
+    return [
+        {
+            "name": "qwen2.5-7b-instruct",
+            "aliases": ["gpt-4o-mini"],
+            "versions": [
+                {"version": "stable", "backend": "qwen-7b", "weight": 90},
+                {
+                    "version": "canary",
+                    "backend": "qwen-7b-canary",
+                    "weight": 10,
+                    "servedName": "qwen2.5-7b-instruct-canary",
+                    "canary": True,
+                },
+            ],
+            "experiment": {"header": "x-experiment", "variants": {"treatment-a": "canary"}},
+        },
+        _single("qwen2.5-72b-instruct", "qwen-72b", aliases=["gpt-4o"]),
+        _single("qwen2.5-7b-instruct-canary", "qwen-7b-canary"),
+        _single("qwen2.5-32b-instruct", "qwen-32b"),
+        _single("bge-small-en-v1.5", "embed", aliases=["text-embedding-3-small"]),
+        _single("bge-reranker-base", "rerank"),
+        _single("resnet50", "resnet"),
+    ]
+
+
+def _single(name: str, backend: str, aliases: list[str] | None = None) -> dict[str, Any]:
+    return {"name": name, "aliases": aliases or [], "versions": [{"version": "1", "backend": backend}]}
 
 
 def examples(base: str, admin: str) -> str:
@@ -82,6 +114,9 @@ def examples(base: str, admin: str) -> str:
             f"  curl -s {base}/v1/models/resnet50:predict -H 'content-type: application/json' "
             """-d '{"instances":[[1.0,2.0,3.0]]}'""",
             f"  curl -s {base}/v1/models",
+            f"  curl -si {base}/v1/chat/completions -H 'content-type: application/json' "
+            """-H 'x-experiment: treatment-a' -d '{"model":"qwen2.5-7b-instruct","max_tokens":8,"""
+            """"messages":[{"role":"user","content":"Hi"}]}' | grep -i x-inferlane""",
             f"  curl -s {admin}/metrics | grep inferlane_",
             f"  curl -s {admin}/admin/state",
             "",

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from inferlane.config.model_sources import with_model_sources
 from inferlane.config.problems import ConfigError, Loc, Mark, Problem, dotted, validation_problems
 from inferlane.config.schema import ProxyConfig
 
@@ -65,7 +66,7 @@ def parse_config(text: str, source: str = "<string>", env: Mapping[str, str] | N
     if reader.problems or config is None:
         ordered = sorted(reader.problems, key=lambda p: (p.line is None, p.line or 0, p.column or 0))
         raise ConfigError([_redact(p, reader.secrets) for p in ordered], source)
-    return config
+    return with_model_sources(config, source)  # issue5-models: ModelVersion files named in modelSources
 
 
 @dataclass(frozen=True, slots=True)

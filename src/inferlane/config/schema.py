@@ -21,6 +21,7 @@ from inferlane.config.routes import (
     Translate,
     route_problems,
 )
+from inferlane.config.models import ModelConfig, ModelSourceConfig, model_problems
 from inferlane.config.units import parse_duration, parse_size
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -231,6 +232,9 @@ class ProxyConfig(Section):
     # --- issue8-metrics: observability sections ---
     metrics: MetricsConfig = MetricsConfig()
     tracing: TracingConfig = TracingConfig()
+    # --- issue5-models: the model registry (config/models.py) ---
+    models: list[ModelConfig] = Field(default_factory=list)
+    model_sources: list[ModelSourceConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> Self:
@@ -249,6 +253,8 @@ class ProxyConfig(Section):
             if route.backend is not None and route.backend not in known:
                 problems.append(f"routing.endpoints[{i}].backend: unknown backend {route.backend!r}")
         problems.extend(route_problems(self))
+        if not self.model_sources:  # with files, checked once they are read (config/model_sources.py)
+            problems.extend(model_problems(self))
         if problems:
             raise ValueError("\n".join(problems))
         return self

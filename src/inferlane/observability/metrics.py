@@ -186,6 +186,32 @@ class ProxyMetrics:
             registry=r,
         )
         self._decision_children: dict[tuple[str, str], Any] = {}
+        # --- issue5-models: registry split decisions, mirroring, fallbacks ---
+        self.split_decisions = Counter(
+            "inferlane_split_decisions_total",
+            "Version choices of the traffic split, by model, version and reason (sticky, random, experiment)",
+            ["model", "version", "reason"],
+            registry=r,
+        )
+        self.mirror_requests = Counter(
+            "inferlane_mirror_requests_total",
+            "Shadow copies of requests, by model and result (success, error, failure, timeout, dropped).",
+            ["model", "result"],
+            registry=r,
+        )
+        self.mirror_duration = Histogram(
+            "inferlane_mirror_duration_seconds",
+            "Time for a mirror target to answer a shadow copy in full (the answer is discarded).",
+            ["model"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.fallbacks = Counter(
+            "inferlane_fallbacks_total",
+            "Requests moved to a fallback model, by original model, fallback model and failure reason.",
+            ["model", "fallback", "reason"],
+            registry=r,
+        )
 
     def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
         """Count one answered request and its duration (label children cached: this is the hot path)."""

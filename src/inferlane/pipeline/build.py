@@ -9,7 +9,7 @@ from inferlane.config.schema import ProxyConfig
 from inferlane.observability.metrics import ProxyMetrics
 from inferlane.pipeline.chain import Pipeline
 from inferlane.pipeline.contract import Decide, Interceptor
-from inferlane.pipeline.registry import BuildContext, StageRegistry
+from inferlane.pipeline.registry import BuildContext, Spawn, StageRegistry
 from inferlane.stages.split.weights import WeightOverrides
 from inferlane.upstream.backend import Backend
 from inferlane.upstream.call import UpstreamCall
@@ -48,8 +48,11 @@ def build_pipeline(
     rng: random.Random,
     generation: int,
     overrides: WeightOverrides,
+    spawn: Spawn | None = None,
 ) -> Pipeline:
-    build = BuildContext(config=config, backends=backends, metrics=metrics, rng=rng, overrides=overrides)
+    build = BuildContext(
+        config=config, backends=backends, metrics=metrics, rng=rng, overrides=overrides, spawn=spawn
+    )
     decides: list[Decide] = []
     for spec in registry.specs("decide"):
         stage = spec.factory(build)

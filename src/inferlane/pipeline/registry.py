@@ -9,15 +9,17 @@ breaker 600, timeout 700.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from inferlane.config.schema import ProxyConfig
 from inferlane.observability.metrics import ProxyMetrics
 from inferlane.pipeline.contract import Decide, Interceptor
 from inferlane.stages.split.weights import WeightOverrides
 from inferlane.upstream.backend import Backend
+
+Spawn = Callable[[Coroutine[Any, Any, Any], str], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,8 @@ class BuildContext:
     rng: random.Random
     #: App-owned live state that outlives reloads (admin/rollout weight changes)
     overrides: WeightOverrides
+    #: start an App-owned background task, cancelled at shutdown (``App.spawn``); ``None`` outside an App
+    spawn: Spawn | None = None
 
 
 Stage = Decide | Interceptor

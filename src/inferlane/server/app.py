@@ -72,7 +72,14 @@ class App:
         )
         self.generation += 1
         pipeline = build_pipeline(
-            config, self.registry, backends, self.metrics, self.rng, self.generation, self.overrides
+            config,
+            self.registry,
+            backends,
+            self.metrics,
+            self.rng,
+            self.generation,
+            self.overrides,
+            self.spawn,
         )
         for backend in backends.values():
             backend.start()

@@ -6,11 +6,14 @@ from inferlane.config.schema import RetryConfig
 from inferlane.observability.accounting import accounting_stage
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.registry import BuildContext, Stage, StageRegistry, StageSpec
+from inferlane.stages.fallback.build import fallback_stage
+from inferlane.stages.mirror.build import mirror_stage
 from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
 from inferlane.stages.retry.stage import RetryStage
 from inferlane.stages.route import factory as route_factory  # issue5-routes
 from inferlane.stages.route.policy import routes_from
 from inferlane.stages.route.stage import RouteStage
+from inferlane.stages.split.build import split_stage
 
 
 def register_builtin(registry: StageRegistry) -> None:
@@ -18,6 +21,9 @@ def register_builtin(registry: StageRegistry) -> None:
     registry.register(StageSpec("translate", "interceptor", 150, route_factory.translate_stage))
     registry.register(StageSpec("retry", "interceptor", 400, _retry))
     registry.register(StageSpec("metrics", "interceptor", 100, accounting_stage))
+    registry.register(StageSpec("split", "decide", 400, split_stage))  # issue5-models
+    registry.register(StageSpec("mirror", "interceptor", 250, mirror_stage))  # issue5-models
+    registry.register(StageSpec("fallback", "interceptor", 300, fallback_stage))  # issue5-models
 
 
 def _route(build: BuildContext) -> Stage:

@@ -1,0 +1,1 @@
+"""The model registry: models, their versions, aliases and per-model policies (pure)."""

@@ -1,0 +1,1 @@
+"""Shadow traffic: copies of requests sent to another version or backend, answers discarded."""
