@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from inferlane.config.rollouts import RolloutConfig, rollout_problems
 from inferlane.config.units import parse_duration, parse_size
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -203,6 +204,7 @@ class ProxyConfig(Section):
     circuit_breaker: CircuitBreakerConfig = CircuitBreakerConfig()
     health_check: HealthCheckConfig = HealthCheckConfig()
     logging: LoggingConfig = LoggingConfig()
+    rollouts: list[RolloutConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> Self:
@@ -220,6 +222,7 @@ class ProxyConfig(Section):
         for i, route in enumerate(self.routing.endpoints):
             if route.backend is not None and route.backend not in known:
                 problems.append(f"routing.endpoints[{i}].backend: unknown backend {route.backend!r}")
+        problems.extend(rollout_problems(self.rollouts))
         if problems:
             raise ValueError("\n".join(problems))
         return self
