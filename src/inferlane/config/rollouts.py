@@ -6,14 +6,23 @@ per-version measurements instead of a Prometheus query. Documented in docs/confi
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from inferlane.config.units import parse_duration
 
+
+def _text(value: Any) -> Any:
+    """Versions are names: ``stableVersion: 2`` (a YAML number) means ``"2"``, as in the model registry."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 _Duration = Annotated[float, BeforeValidator(parse_duration)]
+_Version = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
 _PositiveDuration = Annotated[_Duration, Field(gt=0)]
 
 
@@ -63,8 +72,8 @@ class AnalysisConfig(_Section):
 
 class RolloutConfig(_Section):
     model: Annotated[str, Field(min_length=1)]
-    stable_version: Annotated[str, Field(min_length=1)]
-    canary_version: Annotated[str, Field(min_length=1)]
+    stable_version: _Version
+    canary_version: _Version
     steps: list[RolloutStepConfig] = Field(default_factory=_seed_steps)
     analysis: AnalysisConfig = AnalysisConfig()
 
