@@ -1,4 +1,4 @@
-"""``inferlane <command>``: proxy, check-config, sim, demo."""
+"""``inferlane <command>``: proxy, check-config, sim, demo, rollout."""
 
 from __future__ import annotations
 
@@ -39,6 +39,12 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
+def _rollout(args: argparse.Namespace) -> int:
+    from inferlane.cli.rollout import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inferlane", description="AI inference proxy for Kubernetes")
     parser.add_argument("--version", action="version", version=f"inferlane {__version__}")
@@ -58,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=15001)
     demo.add_argument("--admin-port", type=int, default=15020)
     demo.set_defaults(func=_demo)
+    rollout = sub.add_parser("rollout", help="show or drive a progressive rollout (talks to the admin API)")
+    from inferlane.cli.rollout import add_arguments as add_rollout_arguments
+
+    add_rollout_arguments(rollout)
+    rollout.set_defaults(func=_rollout)
     return parser
 
 

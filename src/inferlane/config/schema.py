@@ -22,6 +22,7 @@ from inferlane.config.routes import (
     route_problems,
 )
 from inferlane.config.models import ModelConfig, ModelSourceConfig, model_problems
+from inferlane.config.rollouts import RolloutConfig, rollout_problems
 from inferlane.config.units import parse_duration, parse_size
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -235,6 +236,7 @@ class ProxyConfig(Section):
     # --- issue5-models: the model registry (config/models.py) ---
     models: list[ModelConfig] = Field(default_factory=list)
     model_sources: list[ModelSourceConfig] = Field(default_factory=list)
+    rollouts: list[RolloutConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> Self:
@@ -255,6 +257,7 @@ class ProxyConfig(Section):
         problems.extend(route_problems(self))
         if not self.model_sources:  # with files, checked once they are read (config/model_sources.py)
             problems.extend(model_problems(self))
+        problems.extend(rollout_problems(self.rollouts))
         if problems:
             raise ValueError("\n".join(problems))
         return self

@@ -28,6 +28,7 @@ TTFT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 3
 TPOT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5)
 OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
 BREAKER_STATE = {"closed": 0, "open": 1, "half_open": 2}
+ROLLOUT_PHASES = ("Progressing", "Paused", "Inconclusive", "Degraded", "Healthy", "Aborted")
 
 
 class ProxyMetrics:
@@ -212,6 +213,32 @@ class ProxyMetrics:
             ["model", "fallback", "reason"],
             registry=r,
         )
+        # --- issue5-rollout: progressive rollouts (set by rollout.controller on every change) ---
+        self.rollout_weight = Gauge(
+            "inferlane_rollout_weight",
+            "Traffic share in percent a rollout gives each version of its model now.",
+            ["model", "version"],
+            registry=r,
+        )
+        self.rollout_step = Gauge(
+            "inferlane_rollout_step",
+            "Index of the rollout's current step (0-based, the number of steps once complete).",
+            ["model"],
+            registry=r,
+        )
+        self.rollout_phase = Gauge(
+            "inferlane_rollout_phase",
+            "1 for the rollout's current phase, 0 for the others.",
+            ["model", "phase"],
+            registry=r,
+        )
+        self.rollout_rollbacks = Counter(
+            "inferlane_rollout_rollbacks_total",
+            "Rollouts sent back to 100% stable, by reason (error_rate, p99_latency, aborted).",
+            ["model", "reason"],
+            registry=r,
+        )
+        self._rollout_versions: dict[str, set[str]] = {}
 
     def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
         """Count one answered request and its duration (label children cached: this is the hot path)."""
@@ -255,6 +282,23 @@ class ProxyMetrics:
         child.inc()
         if self.observer is not None:
             self.observer.endpoint_result(backend, state, result)
+
+    def show_rollout(self, model: str, weights: dict[str, int], step: int, phase: str) -> None:
+        for version in self._rollout_versions.get(model, set()) - weights.keys():
+            self.rollout_weight.remove(model, version)
+        self._rollout_versions[model] = set(weights)
+        for version, weight in weights.items():
+            self.rollout_weight.labels(model, version).set(weight)
+        self.rollout_step.labels(model).set(step)
+        for name in ROLLOUT_PHASES:
+            self.rollout_phase.labels(model, name).set(1 if name == phase else 0)
+
+    def forget_rollout(self, model: str) -> None:
+        for version in self._rollout_versions.pop(model, set()):
+            self.rollout_weight.remove(model, version)
+        self.rollout_step.remove(model)
+        for name in ROLLOUT_PHASES:
+            self.rollout_phase.remove(model, name)
 
 
 class _Live(Collector):

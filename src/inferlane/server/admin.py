@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -18,6 +18,8 @@ from inferlane.server.probes import Probes
 
 log = logging.getLogger("inferlane.admin")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: adds a feature's routes: (application, the token guard for mutations)
+Mount = Callable[[web.Application, Callable[[Handler], Handler]], None]
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -36,12 +38,14 @@ class AdminApi:
         token: Callable[[], str | None],
         state: Callable[[], dict[str, Any]],
         reload: Callable[[], Awaitable[bool]],
+        mounts: Sequence[Mount] = (),
     ) -> None:
         self.probes = probes
         self.metrics = metrics
         self.token = token
         self.state = state
         self.reload_config = reload
+        self.mounts = mounts
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -50,6 +54,8 @@ class AdminApi:
         app.router.add_get("/ready", self.probe)
         app.router.add_get("/admin/state", self.get_state)
         app.router.add_post("/admin/reload", self.guarded(self.post_reload))
+        for mount in self.mounts:
+            mount(app, self.guarded)
         return app
 
     async def metrics_page(self, request: web.Request) -> web.Response:

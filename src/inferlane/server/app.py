@@ -21,7 +21,9 @@ from inferlane.pipeline.build import build_backends, build_pipeline
 from inferlane.pipeline.chain import Pipeline
 from inferlane.pipeline.holder import PipelineHolder
 from inferlane.pipeline.registry import StageRegistry
+from inferlane.rollout.controller import RolloutController
 from inferlane.server.admin import AdminApi
+from inferlane.server.admin_rollouts import RolloutAdmin
 from inferlane.server.edge import Edge
 from inferlane.server.listeners import Listeners
 from inferlane.server.probes import Probes
@@ -52,6 +54,8 @@ class App:
         #: live weight changes (admin API, rollouts); kept across reloads
         self.overrides = WeightOverrides()
         self.clock = time.monotonic
+        #: progressive rollouts: state kept across reloads, weights written to ``overrides``
+        self.rollouts = RolloutController(self.overrides, self.metrics, self.clock)
         self.access_log = access_log if config.logging.access_log else None
         # --- issue8-metrics: request observation (metrics recorder, tracing, load times) ---
         self.observer = Observer(self.metrics, self.clock)
@@ -100,15 +104,26 @@ class App:
     async def start(self) -> None:
         self._start_observability()
         pipeline = self._build(self.config, None)
+        self.rollouts.configure(self.config.rollouts)
         self.holder = PipelineHolder(pipeline)
         self.metrics.watch_backends(lambda: self.holder.current.backends.values() if self.holder else ())
         self.metrics.config_reload_ok.set(1)
         edge = Edge(self.holder, self.config.server, self.probes, self.metrics, self.access_log, self.clock)
         edge.finished_hooks.insert(0, self.observer.finished)
         edge.finished_hooks.append(route_latency_hook(self.metrics))
-        admin = AdminApi(self.probes, self.metrics, lambda: self.config.admin.token, self.state, self.reload)
+        edge.finished_hooks.append(self.rollouts.observe)
+        rollout_admin = RolloutAdmin(self.rollouts, self.overrides)
+        admin = AdminApi(
+            self.probes,
+            self.metrics,
+            lambda: self.config.admin.token,
+            self.state,
+            self.reload,
+            mounts=[rollout_admin.mount],
+        )
         self.listeners = Listeners(self.config.server, edge, admin.app())
         await self.listeners.start()
+        self.spawn(self.rollouts.run(), "rollouts")
         if self.config_path is not None:
             self.spawn(self._watch_config(), "config-watch")
         log.info(
@@ -160,6 +175,7 @@ class App:
             self._apply_unreloadable(config)
             old = self.holder.swap(pipeline)
             self.config = config
+            self.rollouts.configure(config.rollouts)
             self.spawn(self.holder.retire(old, config.server.drain_timeout), f"retire-{old.generation}")
             self.metrics.config_reloads.labels("success").inc()
             self.metrics.config_reload_ok.set(1)

@@ -1,0 +1,142 @@
+"""Canary analysis from the proxy's own measurements (pure: the caller passes ``now``).
+
+Each version of a model under rollout keeps a bounded sliding window of its finished requests (time,
+seconds, failed or not). A check judges the canary's window against the thresholds: error rate (5xx and
+proxy errors over all answered requests) and p99 latency. Too few samples is *inconclusive*, never a pass
+or a failure: with little traffic, a p99 means nothing (the trap Argo and Flagger users keep hitting).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections import deque
+from dataclasses import dataclass
+
+#: most samples a window keeps (the newest); beyond it the window is effectively shorter than configured
+WINDOW_CAPACITY = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisSpec:
+    max_error_rate: float = 0.01
+    max_p99: float = 0.5
+    min_samples: int = 50
+    interval: float = 30.0
+    window: float = 60.0
+    failure_limit: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WindowStats:
+    samples: int
+    errors: int
+    #: seconds; ``None`` without samples
+    p99: float | None
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.samples if self.samples else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "samples": self.samples,
+            "errors": self.errors,
+            "errorRate": round(self.error_rate, 6),
+            "p99Ms": None if self.p99 is None else round(self.p99 * 1000, 3),
+        }
+
+
+def is_failure(status: int) -> bool:
+    """A 5xx, or a request the proxy failed before any status was set; 4xx is the client's doing."""
+    return status >= 500 or status == 0
+
+
+class SampleWindow:
+    """Finished requests of one version within the last ``window`` seconds (at most ``capacity``)."""
+
+    __slots__ = ("_samples", "window")
+
+    def __init__(self, window: float, capacity: int = WINDOW_CAPACITY) -> None:
+        self.window = window
+        self._samples: deque[tuple[float, float, bool]] = deque(maxlen=capacity)
+
+    def add(self, now: float, seconds: float, failed: bool) -> None:
+        self._samples.append((now, seconds, failed))
+
+    def clear(self) -> None:
+        self._samples.clear()
+
+    def stats(self, now: float) -> WindowStats:
+        samples = self._samples
+        horizon = now - self.window
+        while samples and samples[0][0] < horizon:
+            samples.popleft()
+        if not samples:
+            return WindowStats(0, 0, None)
+        durations = sorted(seconds for _, seconds, _ in samples)
+        errors = sum(1 for _, _, failed in samples if failed)
+        return WindowStats(len(durations), errors, percentile(durations, 0.99))
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending, non-empty list."""
+    rank = max(1, math.ceil(q * len(ordered)))
+    return ordered[rank - 1]
+
+
+class Outcome(enum.StrEnum):
+    PASSED = "Passed"
+    FAILED = "Failed"
+    INCONCLUSIVE = "Inconclusive"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    outcome: Outcome
+    reason: str
+    #: what failed, a bounded metric label: ``error_rate`` | ``p99_latency`` (empty unless failed)
+    check: str = ""
+    stats: WindowStats | None = None
+
+
+def judge(spec: AnalysisSpec, version: str, stats: WindowStats) -> Verdict:
+    """The verdict on the canary ``version`` from its window ``stats``; error rate is checked first."""
+    window = _seconds(spec.window)
+    if stats.samples < spec.min_samples:
+        return Verdict(
+            Outcome.INCONCLUSIVE,
+            f"not enough traffic: canary {version} has {stats.samples} of the {spec.min_samples} samples "
+            f"needed in the last {window}",
+            stats=stats,
+        )
+    measured = f"{stats.errors}/{stats.samples} failed, p99 {_ms(stats.p99 or 0.0)}"
+    if stats.error_rate > spec.max_error_rate:
+        return Verdict(
+            Outcome.FAILED,
+            f"error rate {stats.error_rate:.2%} of canary {version} is above the limit "
+            f"{spec.max_error_rate:.2%} ({measured} in the last {window})",
+            "error_rate",
+            stats,
+        )
+    if stats.p99 is not None and stats.p99 > spec.max_p99:
+        return Verdict(
+            Outcome.FAILED,
+            f"p99 latency {_ms(stats.p99)} of canary {version} is above the limit {_ms(spec.max_p99)} "
+            f"({measured} in the last {window})",
+            "p99_latency",
+            stats,
+        )
+    return Verdict(Outcome.PASSED, f"canary {version} healthy: {measured} in the last {window}", stats=stats)
+
+
+def _ms(seconds: float) -> str:
+    if seconds >= 10:
+        return f"{seconds:.1f}s"
+    return f"{seconds * 1000:.1f}ms" if seconds < 0.01 else f"{seconds * 1000:.0f}ms"
+
+
+def _seconds(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g}m"
+    return f"{seconds:g}s"
