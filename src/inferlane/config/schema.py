@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from inferlane.config.picking import AdmissionConfig, DiscoveryConfig, LoadSignalsConfig, PickingConfig
 from inferlane.config.units import parse_duration, parse_size
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -149,6 +150,10 @@ class BackendConfig(Section):
     health_check: HealthCheckConfig | None = None
     outlier_detection: OutlierDetectionConfig = OutlierDetectionConfig()
     circuit_breaker: CircuitBreakerConfig | None = None
+    # --- issue6: endpoint picking, load signals, discovery ---
+    picking: PickingConfig = PickingConfig()
+    load_signals: LoadSignalsConfig = LoadSignalsConfig()
+    discovery: DiscoveryConfig = DiscoveryConfig()
 
 
 class RouteConfig(Section):
@@ -203,6 +208,8 @@ class ProxyConfig(Section):
     circuit_breaker: CircuitBreakerConfig = CircuitBreakerConfig()
     health_check: HealthCheckConfig = HealthCheckConfig()
     logging: LoggingConfig = LoggingConfig()
+    # --- issue6: admission control ---
+    admission: AdmissionConfig = AdmissionConfig()
 
     @model_validator(mode="after")
     def _references(self) -> Self:

@@ -58,4 +58,6 @@ def build_pipeline(
         stage = spec.factory(build)
         if stage is not None:
             interceptors.append(stage)  # type: ignore[arg-type]
-    return Pipeline(config, decides, interceptors, UpstreamCall(backends), backends, generation)
+    return Pipeline(
+        config, decides, interceptors, UpstreamCall(backends, config.admin.token), backends, generation
+    )

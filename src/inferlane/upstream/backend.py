@@ -22,6 +22,7 @@ class Backend:
         rng: random.Random,
     ) -> None:
         self.name = config.name
+        self.config = config
         #: what decides whether a reload may keep this backend (and its connections and state)
         self.fingerprint = (config, breaker, health)
         self.pool = BackendPool(config, breaker, health, clock, rng)
