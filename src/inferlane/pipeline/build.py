@@ -34,6 +34,7 @@ def build_backends(
         backend = Backend(backend_config, breaker, health, clock, rng)
         name = backend.name
         backend.pool.on_result = lambda state, result, name=name: metrics.record_attempt(name, state, result)
+        backend.pool.on_pick = lambda state, kind, name=name: metrics.record_pick(name, state, kind)
         backends[name] = backend
     return backends
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from inferlane.config.schema import RetryConfig
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.registry import BuildContext, Stage, StageRegistry, StageSpec
+from inferlane.stages.admission.stage import AdmissionStage
 from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
 from inferlane.stages.retry.stage import RetryStage
 from inferlane.stages.route.policy import routes_from
@@ -14,6 +15,12 @@ from inferlane.stages.route.stage import RouteStage
 def register_builtin(registry: StageRegistry) -> None:
     registry.register(StageSpec("route", "decide", 300, _route))
     registry.register(StageSpec("retry", "interceptor", 400, _retry))
+    registry.register(StageSpec("admission", "decide", 500, _admission))
+
+
+def _admission(build: BuildContext) -> Stage | None:
+    config = build.config.admission
+    return AdmissionStage(config, build.backends, build.metrics) if config.enabled else None
 
 
 def _route(build: BuildContext) -> Stage:

@@ -44,7 +44,7 @@ def request_for_picking(ctx: RequestContext, backend: Backend) -> PickRequest:
                 break
     request = pick_request(
         model,
-        ctx.json,
+        ctx.json if backend.pool.picker.wants_prefix else None,
         lora=lora,
         session=ctx.request.headers.get(picking.session_header),
         prompt_tokens=ctx.prompt_tokens,

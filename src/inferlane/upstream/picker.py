@@ -93,7 +93,7 @@ class Choice:
 
 
 class EndpointPicker:
-    __slots__ = ("_turn", "config", "detector", "index", "kind", "name", "profile")
+    __slots__ = ("_turn", "config", "detector", "index", "kind", "name", "profile", "wants_prefix")
 
     def __init__(self, config: PickingConfig, engine: str) -> None:
         self.name = profile_name(config, engine)
@@ -103,6 +103,11 @@ class EndpointPicker:
         self.detector = SaturationDetector(self.config.limits, self.config.signal_max_age_s)
         self.kind = self.name if self.name in ("round-robin", "random") else "profile"
         self._turn = 0
+        #: whether requests need their prompt hashed (a prefix-aware profile)
+        self.wants_prefix = self.kind == "profile" and (
+            self.config.affinity_ratio is not None
+            or any(name == "prefix" and weight > 0 for name, weight in self.config.scorers)
+        )
 
     def sync(self, states: Sequence[EndpointState]) -> None:
         """Follow a new endpoint set or KV geometry: size and trim the prefix index."""

@@ -24,6 +24,8 @@ from inferlane.upstream.lease import Lease, Result
 from inferlane.upstream.picker import Choice, EndpointPicker
 
 ResultHook = Callable[[EndpointState, Result], None]
+#: (chosen endpoint, kind: sticky | fail_open | scored)
+PickHook = Callable[[EndpointState, str], None]
 
 
 class BackendPool:
@@ -45,6 +47,8 @@ class BackendPool:
         self.on_result: ResultHook | None = None
         #: called whenever an attempt ends (capacity freed): admission queues listen here
         self.on_release: list[Callable[[], None]] = []
+        #: observer of every endpoint choice (metrics); set by the composition root
+        self.on_pick: PickHook | None = None
         self.picker = EndpointPicker(config.picking, config.engine)
         od = config.outlier_detection
         self.outliers = OutlierDetector(
@@ -132,6 +136,9 @@ class BackendPool:
             raise CircuitOpen(
                 f"circuit breaker open: backend {self.name!r} endpoint {chosen.endpoint.authority}"
             )
+        if self.on_pick is not None:
+            result = choice.result
+            self.on_pick(chosen, "sticky" if result.sticky else "fail_open" if result.fail_open else "scored")
         return choice
 
     def live_states(self) -> list[EndpointState]:
