@@ -7,9 +7,9 @@ the top-level ``admission`` section criticality, queueing and shedding.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from inferlane.config.units import parse_duration, parse_size
@@ -80,6 +80,12 @@ class DnsDiscoveryConfig(Section):
     timeout: Annotated[Duration, Field(gt=0)] = 2.0
     #: DNS servers as ``ip`` or ``ip:port``; empty: the system's resolv.conf
     nameservers: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _port_for_addresses(self) -> Self:
+        if self.type != "SRV" and self.port is None:
+            raise ValueError(f"'port' is required for {self.type} records (SRV answers carry their own)")
+        return self
 
 
 class DiscoveryConfig(Section):

@@ -10,7 +10,9 @@ from typing import Any
 
 from inferlane.config.picking import LLM_ENGINES
 from inferlane.config.schema import BackendConfig, CircuitBreakerConfig, HealthCheckConfig
+from inferlane.discovery.dns import DnsProducer
 from inferlane.discovery.health import HealthChecker
+from inferlane.discovery.producer import EndpointProducer
 from inferlane.discovery.scraper import MetricsScraper
 from inferlane.upstream.client import UpstreamClient
 from inferlane.upstream.pool import BackendPool
@@ -35,6 +37,8 @@ class Backend:
         signals = config.load_signals
         scrape = signals.scrape if signals.scrape is not None else config.engine in LLM_ENGINES
         self.scraper = MetricsScraper(self.pool, self.client.session, signals, rng) if scrape else None
+        dns = config.discovery.dns
+        self.producer: EndpointProducer | None = DnsProducer(config.name, dns, rng) if dns else None
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -44,6 +48,8 @@ class Backend:
             self._spawn(self.health.run(), "health")
         if self.scraper is not None:
             self._spawn(self.scraper.run(), "signals")
+        if self.producer is not None:
+            self._spawn(self.producer.run(self.pool.set_endpoints), self.producer.kind)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], kind: str) -> None:
         loop = asyncio.get_running_loop()
