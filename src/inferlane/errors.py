@@ -188,3 +188,21 @@ class TotalTimeout(UpstreamTimeout):
 class BatchTimeout(UpstreamTimeout):
     code = "batch_timeout"
     kind = "batch_timeout"
+
+
+# --- issue6: admission control ----------------------------------------------------------------------
+
+
+class Shed(RateLimited):
+    """Admission refused the request: the pool is saturated (sheddable), the queue is full, the request
+    was evicted by a more important one, or it waited past the queue timeout. Carries ``Retry-After`` and
+    ``x-inferlane-dropped-reason``."""
+
+    code = "request_dropped"
+    kind = "shed"
+
+
+class NoEndpointAvailable(NoHealthyEndpoint):
+    """A queued request timed out and its backend has no endpoint that could take it."""
+
+    kind = "no_endpoint"

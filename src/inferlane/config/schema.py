@@ -11,7 +11,10 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from inferlane.config.models import ModelConfig, ModelSourceConfig, model_problems
 from inferlane.config.observability import MetricsConfig, TracingConfig
+from inferlane.config.picking import AdmissionConfig, DiscoveryConfig, LoadSignalsConfig, PickingConfig
+from inferlane.config.rollouts import RolloutConfig, rollout_problems
 from inferlane.config.routes import (
     BodyMatch,
     HeaderMatch,
@@ -21,8 +24,6 @@ from inferlane.config.routes import (
     Translate,
     route_problems,
 )
-from inferlane.config.models import ModelConfig, ModelSourceConfig, model_problems
-from inferlane.config.rollouts import RolloutConfig, rollout_problems
 from inferlane.config.units import parse_duration, parse_size
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -161,6 +162,10 @@ class BackendConfig(Section):
     health_check: HealthCheckConfig | None = None
     outlier_detection: OutlierDetectionConfig = OutlierDetectionConfig()
     circuit_breaker: CircuitBreakerConfig | None = None
+    # --- issue6: endpoint picking, load signals, discovery ---
+    picking: PickingConfig = PickingConfig()
+    load_signals: LoadSignalsConfig = LoadSignalsConfig()
+    discovery: DiscoveryConfig = DiscoveryConfig()
 
 
 class RouteConfig(Section):
@@ -237,6 +242,8 @@ class ProxyConfig(Section):
     models: list[ModelConfig] = Field(default_factory=list)
     model_sources: list[ModelSourceConfig] = Field(default_factory=list)
     rollouts: list[RolloutConfig] = Field(default_factory=list)
+    # --- issue6: admission control ---
+    admission: AdmissionConfig = AdmissionConfig()
 
     @model_validator(mode="after")
     def _references(self) -> Self:

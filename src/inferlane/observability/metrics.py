@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from inferlane.observability.picking_metrics import SignalsCollector
 from inferlane.observability.token_rate import TokenRate
 from inferlane.upstream.backend import Backend
 from inferlane.upstream.endpoint_state import EndpointState
@@ -239,6 +240,33 @@ class ProxyMetrics:
             registry=r,
         )
         self._rollout_versions: dict[str, set[str]] = {}
+        # --- issue6: endpoint picking and admission ---
+        self.endpoint_picks = Counter(
+            "inferlane_endpoint_picks_total",
+            "Endpoint choices by kind: sticky (prefix holder), fail_open (all saturated), scored.",
+            ["backend", "endpoint", "kind"],
+            registry=r,
+        )
+        self.admission_queue_depth = Gauge(
+            "inferlane_admission_queue_depth",
+            "Requests waiting in admission, per backend.",
+            ["backend"],
+            registry=r,
+        )
+        self.admission_wait = Histogram(
+            "inferlane_admission_wait_seconds",
+            "Time requests waited in the admission queue, by criticality and outcome (admitted, timeout, …).",
+            ["backend", "criticality", "outcome"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.admission_rejected = Counter(
+            "inferlane_admission_rejected_total",
+            "Requests refused by admission control (429/503), by criticality and reason.",
+            ["backend", "criticality", "reason"],
+            registry=r,
+        )
+        self._pick_children: dict[tuple[str, str, str], Any] = {}
 
     def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
         """Count one answered request and its duration (label children cached: this is the hot path)."""
@@ -273,6 +301,7 @@ class ProxyMetrics:
 
     def watch_backends(self, backends: Callable[[], Iterable[Backend]]) -> None:
         self.registry.register(_EndpointCollector(backends))
+        self.registry.register(SignalsCollector(backends))  # issue6
 
     def record_attempt(self, backend: str, state: EndpointState, result: Result) -> None:
         key = (backend, state.endpoint.authority, result.value)
@@ -299,6 +328,14 @@ class ProxyMetrics:
         self.rollout_step.remove(model)
         for name in ROLLOUT_PHASES:
             self.rollout_phase.remove(model, name)
+
+    def record_pick(self, backend: str, state: EndpointState, kind: str) -> None:
+        """Count one endpoint choice (issue6; label children cached: this is the hot path)."""
+        key = (backend, state.endpoint.authority, kind)
+        child = self._pick_children.get(key)
+        if child is None:
+            child = self._pick_children[key] = self.endpoint_picks.labels(*key)
+        child.inc()
 
 
 class _Live(Collector):

@@ -36,6 +36,7 @@ def build_backends(
         backend.pool.on_result = lambda state, result, name=name: metrics.record_attempt(name, state, result)
         if metrics.observer is not None:
             metrics.observer.watch_backend(backend)
+        backend.pool.on_pick = lambda state, kind, name=name: metrics.record_pick(name, state, kind)
         backends[name] = backend
     return backends
 
@@ -63,4 +64,6 @@ def build_pipeline(
         stage = spec.factory(build)
         if stage is not None:
             interceptors.append(stage)  # type: ignore[arg-type]
-    return Pipeline(config, decides, interceptors, UpstreamCall(backends), backends, generation)
+    return Pipeline(
+        config, decides, interceptors, UpstreamCall(backends, config.admin.token), backends, generation
+    )

@@ -244,6 +244,12 @@ class App:
                     "requests": s.requests,
                     "ejected": pool.outliers.is_ejected(s.endpoint.id, now),
                     "breaker": s.breaker.state(now).value if s.breaker else "disabled",
+                    # --- issue6: load signals (kv_usage 0..1, queue = waiting requests; None = unknown) ---
+                    "kv_usage": s.signals.kv_usage,
+                    "queue": s.signals.queue_depth,
+                    "signal_age_s": s.signals.age(now),
+                    "sleeping": s.signals.sleeping,
+                    "in_flight_tokens": s.in_flight_tokens,
                 }
                 for s in pool.states.values()
             ]

@@ -6,6 +6,7 @@ from inferlane.config.schema import RetryConfig
 from inferlane.observability.accounting import accounting_stage
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.registry import BuildContext, Stage, StageRegistry, StageSpec
+from inferlane.stages.admission.stage import AdmissionStage
 from inferlane.stages.fallback.build import fallback_stage
 from inferlane.stages.mirror.build import mirror_stage
 from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
@@ -24,6 +25,12 @@ def register_builtin(registry: StageRegistry) -> None:
     registry.register(StageSpec("split", "decide", 400, split_stage))  # issue5-models
     registry.register(StageSpec("mirror", "interceptor", 250, mirror_stage))  # issue5-models
     registry.register(StageSpec("fallback", "interceptor", 300, fallback_stage))  # issue5-models
+    registry.register(StageSpec("admission", "decide", 500, _admission))
+
+
+def _admission(build: BuildContext) -> Stage | None:
+    config = build.config.admission
+    return AdmissionStage(config, build.backends, build.metrics) if config.enabled else None
 
 
 def _route(build: BuildContext) -> Stage:

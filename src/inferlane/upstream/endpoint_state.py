@@ -5,10 +5,11 @@ from __future__ import annotations
 from inferlane.discovery.health_policy import HealthState
 from inferlane.model import Endpoint
 from inferlane.stages.breaker.policy import CircuitBreaker
+from inferlane.upstream.signals import EndpointSignals
 
 
 class EndpointState:
-    __slots__ = ("breaker", "endpoint", "health", "in_flight", "requests")
+    __slots__ = ("breaker", "endpoint", "health", "in_flight", "in_flight_tokens", "requests", "signals")
 
     def __init__(
         self, endpoint: Endpoint, breaker: CircuitBreaker | None, health: HealthState | None
@@ -17,7 +18,10 @@ class EndpointState:
         self.breaker = breaker
         self.health = health
         self.in_flight = 0
+        #: prompt tokens (not already cached there, as far as the prefix index knows) of requests in flight
+        self.in_flight_tokens = 0
         self.requests = 0
+        self.signals = EndpointSignals()
 
     @property
     def healthy(self) -> bool:

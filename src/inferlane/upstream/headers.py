@@ -17,7 +17,15 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-_REQUEST_DROP = HOP_BY_HOP | {"host", "content-length", "expect", "x-forwarded-for", "x-request-id"}
+_REQUEST_DROP = HOP_BY_HOP | {
+    "host",
+    "content-length",
+    "expect",
+    "x-forwarded-for",
+    "x-request-id",
+    # the admin token that unlocks debug headers never leaves the proxy
+    "x-inferlane-admin-token",
+}
 _RESPONSE_DROP = HOP_BY_HOP | {"content-length"}
 
 

@@ -21,13 +21,15 @@ class ResultSink(Protocol):
 
 
 class Lease:
-    __slots__ = ("_done", "_sink", "state")
+    __slots__ = ("_done", "_sink", "state", "tokens")
 
-    def __init__(self, sink: ResultSink, state: EndpointState) -> None:
+    def __init__(self, sink: ResultSink, state: EndpointState, tokens: int = 0) -> None:
         self._sink = sink
         self.state = state
+        self.tokens = tokens
         self._done = False
         state.in_flight += 1
+        state.in_flight_tokens += tokens
         state.requests += 1
 
     def finish(self, result: Result) -> None:
@@ -35,6 +37,7 @@ class Lease:
             return
         self._done = True
         self.state.in_flight -= 1
+        self.state.in_flight_tokens -= self.tokens
         self._sink.record(self.state, result)
 
     def finish_status(self, status: int) -> None:

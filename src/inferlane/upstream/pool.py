@@ -2,7 +2,8 @@
 
 Picking never awaits. Filters apply in order — not tried yet (when another is left), healthy and not
 ejected, breaker admits, capacity left — and each empty result has its own error, so a client learns
-*why* nothing could take its request. The survivors go to the least-loaded picker.
+*why* nothing could take its request. The survivors go to the backend's picking profile
+(upstream/picker.py): sticky-until-saturated, least-request, round-robin, …
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from inferlane.discovery.health_policy import HealthState
 from inferlane.discovery.outlier import OutlierDetector, OutlierSettings
 from inferlane.errors import CircuitOpen, InferlaneError, NoHealthyEndpoint, PoolFull
 from inferlane.model import Endpoint, EndpointSnapshot
-from inferlane.picking.least_loaded import least_loaded
+from inferlane.picking.profile import PoolSaturation
+from inferlane.picking.view import PickRequest
 from inferlane.stages.breaker.policy import CircuitBreaker
 from inferlane.upstream.endpoint_state import EndpointState
 from inferlane.upstream.lease import Lease, Result
+from inferlane.upstream.picker import Choice, EndpointPicker
 
 ResultHook = Callable[[EndpointState, Result], None]
+#: (chosen endpoint, kind: sticky | fail_open | scored)
+PickHook = Callable[[EndpointState, str], None]
 
 
 class BackendPool:
@@ -40,6 +45,11 @@ class BackendPool:
         self.rng = rng
         #: observer of every attempt's outcome (metrics); set by the composition root
         self.on_result: ResultHook | None = None
+        #: called whenever an attempt ends (capacity freed): admission queues listen here
+        self.on_release: list[Callable[[], None]] = []
+        #: observer of every endpoint choice (metrics); set by the composition root
+        self.on_pick: PickHook | None = None
+        self.picker = EndpointPicker(config.picking, config.engine)
         od = config.outlier_detection
         self.outliers = OutlierDetector(
             OutlierSettings(
@@ -64,6 +74,7 @@ class BackendPool:
         self.states = states
         self.snapshot = EndpointSnapshot(self.name, endpoints, self.snapshot.version + 1)
         self.outliers.set_endpoints(states)
+        self.picker.sync(list(states.values()))
 
     def _new_state(self, endpoint: Endpoint) -> EndpointState:
         b = self.breaker_config
@@ -88,7 +99,13 @@ class BackendPool:
             return bool(self.states)
         return any(s.health is not None and s.health.probed and s.health.healthy for s in states)
 
-    def pick(self, exclude: Sequence[Endpoint] = ()) -> EndpointState:
+    def pick(self, exclude: Sequence[Endpoint] = (), request: PickRequest | None = None) -> EndpointState:
+        choice = self.choose(exclude, request)
+        assert choice.state is not None
+        return choice.state
+
+    def choose(self, exclude: Sequence[Endpoint] = (), request: PickRequest | None = None) -> Choice:
+        """The endpoint for one attempt (its breaker slot taken), with the picker's scores."""
         now = self.clock()
         states: Iterable[EndpointState] = self.states.values()
         if exclude and len(self.states) > 1:
@@ -108,12 +125,36 @@ class BackendPool:
                 roomy.append(state)
         if not roomy:
             raise self._nothing_to_pick(live, admitted)
-        chosen = roomy[0] if len(roomy) == 1 else least_loaded(roomy, [s.in_flight for s in roomy], self.rng)
+        choice = self.picker.choose(roomy, request, now, self.rng)
+        chosen = choice.state
+        if chosen is None:
+            raise NoHealthyEndpoint(
+                f"no healthy upstream: backend {self.name!r} has no endpoint that can take the request "
+                f"({choice.result.empty_after or 'none eligible'})"
+            )
         if chosen.breaker is not None and not chosen.breaker.try_acquire(now):
             raise CircuitOpen(
                 f"circuit breaker open: backend {self.name!r} endpoint {chosen.endpoint.authority}"
             )
-        return chosen
+        if self.on_pick is not None:
+            result = choice.result
+            self.on_pick(chosen, "sticky" if result.sticky else "fail_open" if result.fail_open else "scored")
+        return choice
+
+    def live_states(self) -> list[EndpointState]:
+        """Endpoints that could take a request now: healthy, not ejected, breaker not open."""
+        now, outliers = self.clock(), self.outliers
+        return [
+            s
+            for s in self.states.values()
+            if s.healthy
+            and not outliers.is_ejected(s.endpoint.id, now)
+            and (s.breaker is None or s.breaker.allows(now))
+        ]
+
+    def saturation(self, request: PickRequest | None = None) -> PoolSaturation:
+        """Whether every endpoint that could take ``request`` is over a saturation limit."""
+        return self.picker.saturation(self.live_states(), request, self.clock())
 
     def _nothing_to_pick(self, live: int, admitted: int) -> InferlaneError:
         """Why no endpoint could take the request: the first filter that emptied the list."""
@@ -150,6 +191,8 @@ class BackendPool:
                     self.outliers.on_local_failure(endpoint_id, now)
         if self.on_result is not None:
             self.on_result(state, result)
+        for listener in self.on_release:
+            listener()
 
-    def lease(self, state: EndpointState) -> Lease:
-        return Lease(self, state)
+    def lease(self, state: EndpointState, tokens: int = 0) -> Lease:
+        return Lease(self, state, tokens)

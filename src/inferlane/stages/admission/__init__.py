@@ -1,0 +1,1 @@
+"""Admission control: criticality, a bounded priority queue in front of saturated pools, shedding."""
