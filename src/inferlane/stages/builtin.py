@@ -5,6 +5,7 @@ from __future__ import annotations
 from inferlane.config.schema import RetryConfig
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.registry import BuildContext, Stage, StageRegistry, StageSpec
+from inferlane.stages.batching.stage import build_batching
 from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
 from inferlane.stages.retry.stage import RetryStage
 from inferlane.stages.route.policy import routes_from
@@ -14,6 +15,7 @@ from inferlane.stages.route.stage import RouteStage
 def register_builtin(registry: StageRegistry) -> None:
     registry.register(StageSpec("route", "decide", 300, _route))
     registry.register(StageSpec("retry", "interceptor", 400, _retry))
+    registry.register(StageSpec("batching", "interceptor", 500, _batching))
 
 
 def _route(build: BuildContext) -> Stage:
@@ -47,3 +49,7 @@ def _retry(build: BuildContext) -> Stage | None:
         metrics.retries.labels(ctx.route, ctx.backend or "-", reason).inc()
 
     return RetryStage(retry_policy(config.retry), per_route, per_try, budgets, build.rng, on_retry)
+
+
+def _batching(build: BuildContext) -> Stage | None:
+    return build_batching(build.config, build.metrics)
