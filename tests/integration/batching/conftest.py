@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from batch_probe import EmbedUpstream
 
 from inferlane.sim import FleetSpec, SimFleet
 
@@ -24,3 +25,19 @@ async def sim() -> AsyncIterator[Any]:
     yield make
     for fleet in fleets:
         await fleet.stop()
+
+
+@pytest.fixture
+async def embed_upstream() -> AsyncIterator[Any]:
+    started: list[EmbedUpstream] = []
+
+    async def make(**kwargs: Any) -> EmbedUpstream:
+        upstream = await EmbedUpstream(**kwargs).start()
+        started.append(upstream)
+        return upstream
+
+    yield make
+    for upstream in started:
+        if upstream.gate is not None:
+            upstream.gate.set()
+        await upstream.stop()

@@ -142,9 +142,9 @@ class BatchingStage:
             raise
         finally:
             for item in items:
-                if not item.future.done():
+                if item.future.cancelled() or not item.future.done():  # awaiting it was cancelled, or never
                     queue.abandon(item, reason)
-                elif not item.future.cancelled():
+                else:
                     item.future.exception()  # retrieved: a failed part never logs "never retrieved"
         return _response(merger, answers)
 
