@@ -1,4 +1,4 @@
-"""``inferlane <command>``: proxy, check-config, sim, demo."""
+"""``inferlane <command>``: proxy, check-config, sim, demo, top."""
 
 from __future__ import annotations
 
@@ -39,6 +39,12 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
+def _top(args: argparse.Namespace) -> int:
+    from inferlane.cli.top import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inferlane", description="AI inference proxy for Kubernetes")
     parser.add_argument("--version", action="version", version=f"inferlane {__version__}")
@@ -58,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=15001)
     demo.add_argument("--admin-port", type=int, default=15020)
     demo.set_defaults(func=_demo)
+    top = sub.add_parser(
+        "top", help="live view of a running proxy (endpoints, routes, errors) in the terminal"
+    )
+    from inferlane.cli.top import add_arguments as add_top_arguments
+
+    add_top_arguments(top)
+    top.set_defaults(func=_top)
     return parser
 
 

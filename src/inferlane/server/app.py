@@ -24,6 +24,7 @@ from inferlane.server.admin import AdminApi
 from inferlane.server.edge import Edge
 from inferlane.server.listeners import Listeners
 from inferlane.server.probes import Probes
+from inferlane.server.status import StatusFeed
 from inferlane.stages.builtin import register_builtin
 from inferlane.stages.split.weights import WeightOverrides
 
@@ -54,6 +55,7 @@ class App:
         self.probes = Probes(self._ready)
         self.holder: PipelineHolder | None = None
         self.listeners: Listeners | None = None
+        self.status: StatusFeed | None = None
         self.generation = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reload_lock = asyncio.Lock()
@@ -91,7 +93,12 @@ class App:
         self.metrics.config_reload_ok.set(1)
         edge = Edge(self.holder, self.config.server, self.probes, self.metrics, self.access_log, self.clock)
         admin = AdminApi(self.probes, self.metrics, lambda: self.config.admin.token, self.state, self.reload)
-        self.listeners = Listeners(self.config.server, edge, admin.app())
+        admin_app = admin.app()
+        # status page (``/``) and ``/admin/status``, fed by every finished request
+        self.status = StatusFeed(self.state, lambda: self.config, self.overrides, time.time)
+        edge.finished_hooks.append(self.status.record)
+        self.status.mount(admin_app)
+        self.listeners = Listeners(self.config.server, edge, admin_app)
         await self.listeners.start()
         if self.config_path is not None:
             self.spawn(self._watch_config(), "config-watch")
