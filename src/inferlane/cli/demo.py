@@ -79,6 +79,7 @@ def examples(base: str, admin: str) -> str:
             f"  curl -s {base}/v1/models",
             f"  curl -s {admin}/metrics | grep inferlane_",
             f"  curl -s {admin}/admin/state",
+            f"  inferlane top --admin {admin}      # or open {admin}/ in a browser (status page)",
             "",
             "Ctrl-C stops everything.",
         ]

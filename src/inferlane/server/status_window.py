@@ -138,10 +138,11 @@ class ErrorRing:
         return [item.as_dict() for item in reversed(self._items)]
 
 
-def is_failure(status: int, error_kind: str) -> bool:
-    """Counted as an error on the page: the proxy failed the request or the upstream answered 5xx (a client
-    that hung up is listed, not counted)."""
-    return status >= 500 or status == 0 or error_kind not in ("", "none", "client_disconnect")
+def is_failure(status: int, error_kind: str = "") -> bool:
+    """Counted as an error on the page: a 5xx, whether the upstream answered it or the proxy failed the
+    request (timeouts, open breakers, connect errors are all 5xx), or no status at all. Client errors (4xx,
+    429 shedding, hang-ups) are listed but not counted, like the Prometheus error-ratio rules."""
+    return status >= 500 or status == 0
 
 
 def is_listed(status: int, error_kind: str) -> bool:
