@@ -90,3 +90,15 @@ def test_otel_collector_pipelines_use_only_declared_components() -> None:
     assert config["receivers"]["otlp"]["protocols"]["http"]["endpoint"].endswith(":4318")
     scrape = config["receivers"]["prometheus"]["config"]["scrape_configs"][0]
     assert scrape["static_configs"][0]["targets"] == ["localhost:15020"]
+
+
+def test_every_alert_has_a_runbook_entry() -> None:
+    readme = (FOLDER / "README.md").read_text()
+    headings = {
+        line.removeprefix("### ").strip().lower() for line in readme.splitlines() if line.startswith("### ")
+    }
+    for group in yaml.safe_load((FOLDER / "alerts.yaml").read_text())["groups"]:
+        for rule in group["rules"]:
+            anchor = rule["annotations"]["runbook"].split("#", 1)[1].split(":", 1)[0]
+            assert anchor == rule["alert"].lower()
+            assert anchor in headings, rule["alert"]
