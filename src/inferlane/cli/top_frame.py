@@ -113,10 +113,30 @@ def _rollouts(rollouts: Any) -> list[dict[str, Any]]:
     return [r for r in rollouts or () if isinstance(r, dict)]
 
 
+Rows = list[list[tuple[str, str]]]
+
+
 def render(status: dict[str, Any], *, width: int = 120, color: bool = False, now: float | None = None) -> str:
     paint = Painter(color)
+    lines = [*_header(status, paint, now), ""]
+    sections: list[tuple[str, list[str], Rows]] = [
+        ("ENDPOINTS", ["backend", "endpoint", "health", "breaker", "in-flight", "queue", "kv", "age",
+                       "requests"], endpoint_rows(status.get("backends") or {})),
+        ("ROUTES", ["route", "match", "models", "backend"], _route_rows(status)),
+        ("SPLITS", ["model", "weights", "source"], _split_rows(status)),
+        ("ROLLOUTS", ["model", "phase", "weights", "detail"], _rollout_rows(status)),
+        ("BATCHING", ["queue", "stats"], _batching_rows(status.get("batching"))),
+        ("RECENT ERRORS", ["time", "status", "kind", "route", "backend", "endpoint", "took"],
+         _error_rows(status)),
+    ]  # fmt: skip
+    for title, head, rows in sections:
+        lines += ["", paint(title, "head")]
+        lines += table(head, rows, paint) if rows else ["  none"]
+    return "\n".join(_clip(line, width) for line in lines) + "\n"
+
+
+def _header(status: dict[str, Any], paint: Painter, now: float | None) -> list[str]:
     traffic = status.get("traffic") or {}
-    samples = traffic.get("samples") or []
     state = "draining" if status.get("draining") else "ready" if status.get("ready") else "not ready"
     clock = time.strftime("%H:%M:%S", time.localtime(now if now is not None else status.get("time") or 0))
     lines = [
@@ -126,6 +146,7 @@ def render(status: dict[str, Any], *, width: int = 120, color: bool = False, now
         + f" · {clock}",
         "",
     ]
+    samples = traffic.get("samples") or []
     for label, key, unit in (("req/s", "requests", ""), ("p95  ", "p95_ms", " ms"), ("err/s", "errors", "")):
         values = [s.get(key) for s in samples]
         last = next((v for v in reversed(values) if v is not None), None)
@@ -133,46 +154,57 @@ def render(status: dict[str, Any], *, width: int = 120, color: bool = False, now
         lines.append(
             f"{label} {sparkline(values)}  now {paint(show(last, 1 if unit else None) + unit, tone)}"
         )
-    lines += ["", paint("ENDPOINTS", "head")]
-    head = ["backend", "endpoint", "health", "breaker", "in-flight", "queue", "kv", "age", "requests"]
-    rows = endpoint_rows(status.get("backends") or {})
-    lines += table(head, rows, paint) if rows else ["  none"]
-    lines += ["", paint("ROUTES", "head")]
-    routes = [
+    return lines
+
+
+def _route_rows(status: dict[str, Any]) -> Rows:
+    return [
         [(show(r.get("name")), ""), (show(r.get("match")), ""),
          (", ".join(r.get("models") or []) or DASH, ""), (show(r.get("backend")), "")]
         for r in status.get("routes") or []
     ]  # fmt: skip
-    lines += table(["route", "match", "models", "backend"], routes, paint) if routes else ["  none"]
-    lines += ["", paint("SPLITS", "head")]
-    splits = [
+
+
+def _split_rows(status: dict[str, Any]) -> Rows:
+    return [
         [(show(s.get("model")), ""), (_flat(s.get("weights") or {}), ""), (show(s.get("source")), "dim")]
         for s in status.get("splits") or []
     ]
-    lines += table(["model", "weights", "source"], splits, paint) if splits else ["  none"]
-    lines += ["", paint("ROLLOUTS", "head")]
-    rollouts = [
-        [
-            (show(r.get("model") or r.get("name")), ""),
-            (show(r.get("phase")), ""),
-            (_flat(r.get("weights")), ""),
-        ]
-        for r in _rollouts(status.get("rollouts"))
-    ]
-    lines += table(["model", "phase", "weights"], rollouts, paint) if rollouts else ["  none"]
-    batching = status.get("batching")
-    lines += ["", paint("BATCHING", "head"), f"  {_flat(batching)}" if batching else "  none"]
-    lines += ["", paint("RECENT ERRORS", "head")]
-    errors = [
+
+
+def _rollout_rows(status: dict[str, Any]) -> Rows:
+    rows = []
+    for r in _rollouts(status.get("rollouts")):
+        detail = []
+        if r.get("step") is not None:
+            detail.append(f"step {r['step']}/{r['steps']}" if r.get("steps") else f"step {r['step']}")
+        if r.get("paused"):
+            detail.append("paused")
+        if r.get("message") or r.get("reason"):
+            detail.append(str(r.get("message") or r.get("reason")))
+        rows.append(
+            [(show(r.get("model") or r.get("name")), ""), (show(r.get("phase")), ""),
+             (_flat(r.get("weights")), ""), (" · ".join(detail) or DASH, "dim")]
+        )  # fmt: skip
+    return rows
+
+
+def _batching_rows(batching: Any) -> Rows:
+    if not batching:
+        return []
+    if isinstance(batching, dict) and all(isinstance(v, dict) for v in batching.values()):
+        return [[(str(key), ""), (_flat(stats), "")] for key, stats in batching.items()]
+    return [[("all", ""), (_flat(batching), "")]]
+
+
+def _error_rows(status: dict[str, Any]) -> Rows:
+    return [
         [(time.strftime("%H:%M:%S", time.localtime(e.get("at") or 0)), ""),
          (show(e.get("status")), "bad" if (e.get("status") or 0) >= 500 else "warn"),
          (show(e.get("error_kind")), ""), (show(e.get("route")), ""), (show(e.get("backend")), ""),
          (show(e.get("endpoint")), ""), (f"{(e.get('seconds') or 0) * 1000:.1f} ms", "")]
         for e in (status.get("errors") or [])[:10]
     ]  # fmt: skip
-    head = ["time", "status", "kind", "route", "backend", "endpoint", "took"]
-    lines += table(head, errors, paint) if errors else ["  none"]
-    return "\n".join(_clip(line, width) for line in lines) + "\n"
 
 
 def _clip(line: str, width: int) -> str:

@@ -74,20 +74,27 @@ def test_missing_sections_say_none() -> None:
 )
 def test_rollouts_as_list_or_mapping(rollouts: Any) -> None:
     frame = render(status(rollouts=rollouts))
-    assert line_with(frame, "Progressing").split() == ["qwen", "Progressing", "stable=90", "canary=10"]
+    assert line_with(frame, "Progressing").split() == ["qwen", "Progressing", "stable=90", "canary=10", "–"]
+
+
+def test_rollout_detail_shows_step_pause_and_message() -> None:
+    rollout = {"model": "qwen", "phase": "Paused", "step": 2, "steps": 4, "paused": True, "message": "held"}
+    frame = render(status(rollouts=[rollout]))
+    assert line_with(frame, "Paused").endswith("step 2/4 · paused · held")
 
 
 def test_splits_batching_and_errors() -> None:
     frame = render(
         status(
             splits=[{"model": "qwen", "weights": {"v1": 70, "v2": 30}, "source": "live"}],
-            batching={"queued": 3, "batches": 12},
+            batching={"bge/embeddings": {"queued": 3, "batches": 12}},
             errors=[{"at": 1_700_000_000.0, "status": 503, "error_kind": "circuit_open", "route": "chat",
                      "backend": "qwen", "endpoint": "10.0.0.2:8000", "seconds": 0.0123}],
         )
     )  # fmt: skip
     assert line_with(frame, "v1=70").split() == ["qwen", "v1=70", "v2=30", "live"]
-    assert "  queued=3  batches=12" in frame
+    assert line_with(frame, "bge/embeddings").split() == ["bge/embeddings", "queued=3", "batches=12"]
+    assert line_with(render(status(batching={"queued": 1})), "queued=1").split() == ["all", "queued=1"]
     assert line_with(frame, "circuit_open").split()[1:] == ["503", "circuit_open", "chat", "qwen",
                                                             "10.0.0.2:8000", "12.3", "ms"]  # fmt: skip
 

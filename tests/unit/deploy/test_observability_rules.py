@@ -102,3 +102,27 @@ def test_every_alert_has_a_runbook_entry() -> None:
             anchor = rule["annotations"]["runbook"].split("#", 1)[1].split(":", 1)[0]
             assert anchor == rule["alert"].lower()
             assert anchor in headings, rule["alert"]
+
+
+def test_dashboard_panels_are_well_formed() -> None:
+    import json
+
+    dashboard = json.loads((FOLDER / "grafana-dashboard.json").read_text())
+    panels = dashboard["panels"]
+    assert len({p["id"] for p in panels}) == len(panels)
+    taken: set[tuple[int, int]] = set()
+    for panel in panels:
+        grid = panel["gridPos"]
+        assert grid["x"] + grid["w"] <= 24, panel["title"]
+        cells = {
+            (x, y)
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
+        assert not cells & taken, f"{panel['title']} overlaps another panel"
+        taken |= cells
+        if panel["type"] != "row":
+            assert panel["datasource"]["uid"] == "${datasource}"
+            assert panel["targets"] and all(t["expr"] and t["refId"] for t in panel["targets"])
+    names = {v["name"] for v in dashboard["templating"]["list"]}
+    assert names == {"datasource", "model", "route", "backend"}
