@@ -32,8 +32,9 @@ SEED_NAMES = (
     "inference_latency_ms_count",
     "ai_inference_tokens_total",
     "model_tokens_per_second",
-    "model_load_time_seconds",
 )
+#: seed metrics whose series depend on more than this traffic (checked for sane values when present)
+SEED_NAMES_IF_PRESENT = ("model_load_time_seconds", "batch_size_avg", "request_queue_depth")
 REQUESTS = 12
 
 
@@ -192,9 +193,9 @@ async def test_prometheus_scrapes_the_proxy_and_finds_the_metrics(stack) -> None
 
     # the seed's metric names, once Inferlane defines them (see PENDING_MERGE in tests/unit/deploy)
     defined = defined_names()
-    for name in (n for n in SEED_NAMES if n in defined):
+    for name in (n for n in SEED_NAMES + SEED_NAMES_IF_PRESENT if n in defined):
         series = await prometheus.query(name)
-        assert series, f"{name}: no series scraped"
+        assert series or name in SEED_NAMES_IF_PRESENT, f"{name}: no series scraped"
         for item in series:
             value = float(item["value"][1])
             assert math.isfinite(value) and value >= 0, (name, item)

@@ -21,6 +21,9 @@ from inferlane.pipeline.context import RequestContext
 from inferlane.server.status_window import ErrorRing, RecentError, TrafficWindow, is_failure, is_listed
 from inferlane.stages.split.weights import WeightOverrides
 
+#: a client picks the model string; the page shows at most this much of it
+MODEL_CHARS = 120
+
 
 class StatusFeed:
     def __init__(
@@ -53,7 +56,7 @@ class StatusFeed:
                     at=now,
                     request_id=ctx.request_id if ctx is not None else "-",
                     route=ctx.route if ctx is not None else "-",
-                    model=(ctx.model or "-") if ctx is not None else "-",
+                    model=(ctx.model or "-")[:MODEL_CHARS] if ctx is not None else "-",
                     backend=(ctx.backend or "-") if ctx is not None else "-",
                     endpoint=ctx.endpoint.authority if ctx is not None and ctx.endpoint else "-",
                     status=status,

@@ -97,3 +97,9 @@ def test_finished_requests_feed_traffic_and_errors_without_bodies() -> None:
         "endpoint": "10.0.0.1:8000", "status": 503, "error_kind": "circuit_open", "seconds": 0.001,
     }  # fmt: skip
     assert "secret prompt" not in repr(snapshot)
+
+
+def test_a_client_chosen_model_name_is_cut_short() -> None:
+    status, _, _ = feed()
+    status.record(context("x" * 10_000), 404, "", 0.0)
+    assert status.snapshot()["errors"][0]["model"] == "x" * 120
