@@ -48,6 +48,24 @@ PENDING_MERGE = {
     "inferlane_time_per_output_token_seconds",
     "inferlane_proxy_overhead_seconds",
     "inferlane_upstream_latency_seconds",
+    "inferlane_tokens_total",
+    # issue 7 (batching)
+    "inferlane_batch_batches_total",
+    "inferlane_batch_merge_ratio",
+    "inferlane_batch_wait_seconds",
+    # issue 6 (picking, load signals)
+    "inferlane_endpoint_picks_total",
+    "inferlane_endpoint_kv_cache_usage",
+    "inferlane_endpoint_queue_depth",
+    "inferlane_endpoint_signal_age_seconds",
+    "inferlane_pool_saturated",
+    # issue 5 (versions, rollouts, fallbacks, mirroring)
+    "inferlane_split_decisions_total",
+    "inferlane_rollout_weight",
+    "inferlane_rollout_phase",
+    "inferlane_rollout_rollbacks_total",
+    "inferlane_fallbacks_total",
+    "inferlane_mirror_requests_total",
 }
 
 PROMQL_WORDS = {
