@@ -58,6 +58,8 @@ def _health(ep: dict[str, Any]) -> tuple[str, str]:
         return "unhealthy", "bad"
     if ep.get("ejected"):
         return "ejected", "warn"
+    if ep.get("sleeping"):
+        return "sleeping", "warn"
     return "healthy", "ok"
 
 

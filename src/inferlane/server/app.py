@@ -24,7 +24,7 @@ from inferlane.server.admin import AdminApi
 from inferlane.server.edge import Edge
 from inferlane.server.listeners import Listeners
 from inferlane.server.probes import Probes
-from inferlane.server.status import StatusFeed
+from inferlane.server.status import StatusFeed, batching_from_metrics
 from inferlane.stages.builtin import register_builtin
 from inferlane.stages.split.weights import WeightOverrides
 
@@ -95,7 +95,13 @@ class App:
         admin = AdminApi(self.probes, self.metrics, lambda: self.config.admin.token, self.state, self.reload)
         admin_app = admin.app()
         # status page (``/``) and ``/admin/status``, fed by every finished request
-        self.status = StatusFeed(self.state, lambda: self.config, self.overrides, time.time)
+        self.status = StatusFeed(
+            self.state,
+            lambda: self.config,
+            self.overrides,
+            time.time,
+            batching=lambda: batching_from_metrics(self.metrics.registry),
+        )
         edge.finished_hooks.append(self.status.record)
         self.status.mount(admin_app)
         self.listeners = Listeners(self.config.server, edge, admin_app)

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from inferlane import __version__
 from inferlane.config.schema import ProxyConfig
@@ -33,6 +34,7 @@ class StatusFeed:
         overrides: WeightOverrides,
         wall: Callable[[], float],
         *,
+        batching: Callable[[], dict[str, Any] | None] = lambda: None,
         window_seconds: int = 120,
         errors_kept: int = 50,
     ) -> None:
@@ -40,6 +42,7 @@ class StatusFeed:
         self.config = config
         self.overrides = overrides
         self.wall = wall
+        self.batching = batching
         self.started_at = wall()
         self.traffic = TrafficWindow(window_seconds)
         self.errors = ErrorRing(errors_kept)
@@ -81,7 +84,7 @@ class StatusFeed:
             "routes": routes_of(config),
             "splits": splits_of(self.overrides, state),
             "rollouts": state.get("rollouts"),
-            "batching": state.get("batching"),
+            "batching": state.get("batching") or self.batching(),
             "backends": state.get("backends", {}),
             "errors": self.errors.newest_first(),
             "traffic": {
@@ -153,3 +156,25 @@ def splits_of(overrides: WeightOverrides, state: dict[str, Any]) -> list[dict[st
         if isinstance(split, dict) and split.get("model") not in live:
             out.append({"model": split.get("model"), "weights": split.get("weights", {}), "source": "config"})
     return out
+
+
+#: the batcher's per-model metrics the page shows, by sample name → key in ``batching[model]``
+BATCHING_SAMPLES = {
+    "request_queue_depth": "queued",
+    "batch_size_avg": "avg_batch_size",
+    "inferlane_batch_merge_ratio": "merge_ratio",
+    "inferlane_batch_batches_total": "batches",
+    "inferlane_batch_requests_total": "requests",
+    "inferlane_batch_dropped_total": "dropped",
+}
+
+
+def batching_from_metrics(registry: CollectorRegistry) -> dict[str, Any] | None:
+    """Per-model batching stats read from the batcher's metrics (``None`` when no batch was ever queued)."""
+    out: dict[str, dict[str, float]] = {}
+    for family in registry.restricted_registry(list(BATCHING_SAMPLES)).collect():
+        for sample in family.samples:
+            key = BATCHING_SAMPLES.get(sample.name)
+            if key is not None:
+                out.setdefault(sample.labels.get("model", "-"), {})[key] = round(sample.value, 3)
+    return dict(sorted(out.items())) or None

@@ -122,3 +122,17 @@ def test_sparkline(values: list[float | None], expected: str) -> None:
 
 def test_sparkline_keeps_the_most_recent_points() -> None:
     assert sparkline([8.0] + [0.0] * 50, points=10) == "▁" * 10
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "shown"),
+    [
+        ({"healthy": True}, "healthy"),
+        ({"healthy": False, "ejected": True}, "unhealthy"),
+        ({"healthy": True, "ejected": True}, "ejected"),
+        ({"healthy": True, "sleeping": True}, "sleeping"),
+    ],
+)
+def test_health_column(endpoint: dict[str, Any], shown: str) -> None:
+    frame = render(status(backends={"b": [{"endpoint": "e:1", **endpoint}]}))
+    assert line_with(frame, "e:1").split()[2] == shown

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
 from inferlane.config.load import parse_config
 from inferlane.model import Endpoint, ProxyRequest
 from inferlane.pipeline.context import RequestContext
-from inferlane.server.status import StatusFeed
+from inferlane.server.status import StatusFeed, batching_from_metrics
 from inferlane.stages.split.weights import WeightOverrides
 
 CONFIG = parse_config(
@@ -103,3 +105,22 @@ def test_a_client_chosen_model_name_is_cut_short() -> None:
     status, _, _ = feed()
     status.record(context("x" * 10_000), 404, "", 0.0)
     assert status.snapshot()["errors"][0]["model"] == "x" * 120
+
+
+def test_batching_stats_come_from_the_batchers_metrics() -> None:
+    registry = CollectorRegistry()
+    assert batching_from_metrics(registry) is None
+    queued = Gauge("request_queue_depth", "", ["model"], registry=registry)
+    average = Gauge("batch_size_avg", "", ["model"], registry=registry)
+    batches = Counter("inferlane_batch_batches_total", "", ["model"], registry=registry)
+    Counter("unrelated_total", "", registry=registry).inc()
+    queued.labels("bge").set(3)
+    average.labels("bge").set(7.25)
+    batches.labels("bge").inc(41)
+    batches.labels("resnet").inc(2)
+    assert batching_from_metrics(registry) == {
+        "bge": {"queued": 3.0, "avg_batch_size": 7.25, "batches": 41.0},
+        "resnet": {"batches": 2.0},
+    }
+    status = StatusFeed(dict, lambda: CONFIG, WeightOverrides(), Clock(), batching=lambda: {"x": {}})
+    assert status.snapshot()["batching"] == {"x": {}}
