@@ -127,7 +127,7 @@ def render(status: dict[str, Any], *, width: int = 120, color: bool = False, now
         ("ROUTES", ["route", "match", "models", "backend"], _route_rows(status)),
         ("SPLITS", ["model", "weights", "source"], _split_rows(status)),
         ("ROLLOUTS", ["model", "phase", "weights", "detail"], _rollout_rows(status)),
-        ("BATCHING", ["queue", "stats"], _batching_rows(status.get("batching"))),
+        ("BATCHING", ["model", "stats"], _batching_rows(status.get("batching"))),
         ("RECENT ERRORS", ["time", "status", "kind", "route", "backend", "endpoint", "took"],
          _error_rows(status)),
     ]  # fmt: skip
