@@ -8,7 +8,7 @@ import asyncio
 import math
 import shutil
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,16 @@ SEED_NAMES = (
 )
 #: seed metrics whose series depend on more than this traffic (checked for sane values when present)
 SEED_NAMES_IF_PRESENT = ("model_load_time_seconds", "batch_size_avg", "request_queue_depth")
-REQUESTS = 12
+OK, FAILED, TOKENS = 12, 2, 8
+TOTAL = OK + FAILED
+ARGO_ERROR_RATE = (
+    'sum(rate(http_requests_total{{service="{service}",code=~"5xx"}}[1m])) / '
+    'sum(rate(http_requests_total{{service="{service}"}}[1m]))'
+)
+ARGO_LATENCY_P99 = (
+    "histogram_quantile(0.99, "
+    'sum(rate(http_request_duration_seconds_bucket{{service="{service}"}}[1m])) by (le)) * 1000'
+)
 
 
 def free_port() -> int:
@@ -70,10 +79,16 @@ class Prometheus:
 
     async def wait_for(self, promql: str, expected: float, timeout: float = 30.0) -> float | None:
         """Poll until the query answers ``expected`` (bounded); return the last answer either way."""
+        return await self.wait_until(promql, lambda value: value == expected, timeout)
+
+    async def wait_until(
+        self, promql: str, good: Callable[[float], bool], timeout: float = 30.0
+    ) -> float | None:
+        """Poll until the query answers a value ``good`` accepts (bounded); return the last answer."""
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         answer = await self.value(promql)
-        while answer != expected and loop.time() < end:
+        while (answer is None or not good(answer)) and loop.time() < end:
             await asyncio.sleep(0.25)
             answer = await self.value(promql)
         return answer
@@ -153,35 +168,41 @@ def _tail(log: Path) -> str:
     return log.read_text()[-2000:]
 
 
-async def _drive(proxy: RunningProxy) -> None:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        for i in range(REQUESTS):
-            body = {
-                "model": "m",
-                "messages": [{"role": "user", "content": f"question {i}"}],
-                "max_tokens": 8,
-                "stream": i % 3 == 0,
-            }
-            async with http.post(proxy.url + "/v1/chat/completions", json=body) as response:
-                assert response.status == 200
-                await response.read()
+async def _drive(proxy: RunningProxy, http: aiohttp.ClientSession, ok: int, failed: int) -> None:
+    """``ok`` chat requests (every third one streamed) and ``failed`` ones the simulator answers with 500."""
+    for i in range(ok + failed):
+        body = {
+            "model": "m",
+            "messages": [{"role": "user", "content": f"question {i}"}],
+            "max_tokens": TOKENS,
+            "stream": i % 3 == 0,
+        }
+        headers = {"x-sim-fault": "status=500"} if i >= ok else {}
+        async with http.post(proxy.url + "/v1/chat/completions", json=body, headers=headers) as response:
+            assert response.status == (200 if i < ok else 500)
+            await response.read()
 
 
 async def test_prometheus_scrapes_the_proxy_and_finds_the_metrics(stack) -> None:
     proxy, _, prometheus = stack
-    await _drive(proxy)
+    # two rounds, each scraped before the next, so rate() windows see counters grow
+    await _drive(proxy, prometheus.http, OK // 2, FAILED // 2)
+    assert await prometheus.wait_for("sum(inferlane_requests_total)", TOTAL // 2) == TOTAL // 2
+    await _drive(proxy, prometheus.http, OK - OK // 2, FAILED - FAILED // 2)
 
-    assert await prometheus.wait_for("sum(inferlane_requests_total)", REQUESTS) == REQUESTS
+    assert await prometheus.wait_for("sum(inferlane_requests_total)", TOTAL) == TOTAL
     assert await prometheus.value('up{job="inferlane"}') == 1
-    assert await prometheus.value('sum(inferlane_requests_total{status="200", route="chat"})') == REQUESTS
-    assert await prometheus.value("sum(inferlane_request_duration_seconds_count)") == REQUESTS
+    assert await prometheus.value('sum(inferlane_requests_total{status="200", route="chat"})') == OK
+    assert await prometheus.value('sum(inferlane_requests_total{status="500", error_kind="none"})') == FAILED
+    assert await prometheus.value("sum(inferlane_request_duration_seconds_count)") == TOTAL
     total_seconds = await prometheus.value("sum(inferlane_request_duration_seconds_sum)")
-    assert total_seconds is not None and 0 < total_seconds < REQUESTS * 10
+    assert total_seconds is not None and 0 < total_seconds < TOTAL * 10
     p99 = await prometheus.value(
         "histogram_quantile(0.99, sum by (le) (inferlane_request_duration_seconds_bucket))"
     )
     assert p99 is not None and 0 < p99 <= 10
-    assert await prometheus.value('sum(inferlane_upstream_attempts_total{result="success"})') == REQUESTS
+    assert await prometheus.value('sum(inferlane_upstream_attempts_total{result="success"})') == OK
+    assert await prometheus.value('sum(inferlane_upstream_attempts_total{result="5xx"})') == FAILED
     assert await prometheus.value("sum(inferlane_endpoint_healthy)") == 2
     assert await prometheus.value("inferlane_config_last_reload_successful") == 1
 
@@ -190,8 +211,14 @@ async def test_prometheus_scrapes_the_proxy_and_finds_the_metrics(stack) -> None
     assert await prometheus.wait_for("sum(inferlane:vllm_requests_waiting:sum)", 0) == 0
     kv = await prometheus.value('inferlane:vllm_kv_cache_usage:max{model_name="m"}')
     assert kv is not None and 0 <= kv <= 1
+    ratio = await prometheus.wait_until('inferlane:request_error_ratio:rate5m{route="chat"}', _positive)
+    assert ratio is not None and 0 < ratio < 1
 
-    # the seed's metric names, once Inferlane defines them (see PENDING_MERGE in tests/unit/deploy)
+    await _check_seed_names(prometheus)
+
+
+async def _check_seed_names(prometheus: Prometheus) -> None:
+    """The seed's metric names, once Inferlane defines them (see PENDING_MERGE in tests/unit/deploy)."""
     defined = defined_names()
     for name in (n for n in SEED_NAMES + SEED_NAMES_IF_PRESENT if n in defined):
         series = await prometheus.query(name)
@@ -200,9 +227,20 @@ async def test_prometheus_scrapes_the_proxy_and_finds_the_metrics(stack) -> None
             value = float(item["value"][1])
             assert math.isfinite(value) and value >= 0, (name, item)
     if "http_requests_total" in defined:
-        assert await prometheus.value("sum(http_requests_total)") == REQUESTS
+        assert await prometheus.value("sum(http_requests_total)") == TOTAL
+        # the seed's Argo AnalysisTemplate queries, verbatim, with the backend as canary-service
+        error_rate = await prometheus.wait_until(ARGO_ERROR_RATE.format(service="m"), _positive)
+        assert error_rate is not None and 0 < error_rate < 1
     if "http_request_duration_seconds_count" in defined:
-        assert await prometheus.value("sum(http_request_duration_seconds_count)") == REQUESTS
+        assert await prometheus.value("sum(http_request_duration_seconds_count)") == TOTAL
+        p99_ms = await prometheus.wait_until(ARGO_LATENCY_P99.format(service="m"), math.isfinite)
+        assert p99_ms is not None and 0 < p99_ms <= 500  # the seed's successCondition
+        p99_s = await prometheus.wait_until('ai:inference:latency_p99{model="m"}', math.isfinite)
+        assert p99_s is not None and 0 < p99_s < 5  # InferenceHighLatency stays quiet
     if "ai_inference_tokens_total" in defined:
         output = await prometheus.value('sum(ai_inference_tokens_total{type="output"})')
-        assert output == REQUESTS * 8
+        assert output == OK * TOKENS
+
+
+def _positive(value: float) -> bool:
+    return math.isfinite(value) and value > 0
