@@ -1,6 +1,5 @@
 """Every metric the rules, alerts and Grafana dashboard in deploy/observability/ read is one Inferlane
-defines (ProxyMetrics), one a named external exporter defines (vLLM, NVIDIA DCGM), or one another change is
-adding right now (PENDING_MERGE — emptied once those changes are merged)."""
+defines (ProxyMetrics) or one a named external exporter defines (vLLM, NVIDIA DCGM)."""
 
 from __future__ import annotations
 
@@ -28,45 +27,6 @@ EXTERNAL = {
     "DCGM_FI_DEV_FB_USED",
 }
 
-#: PENDING_MERGE: names other issue-8/7/5 branches add to ProxyMetrics (seed names, the GenAI family, batching
-#: and router metrics). The lead empties this set after merging them; test_pending_names_are_still_pending
-#: fails as soon as one of them is defined, so the list cannot go stale.
-PENDING_MERGE = {
-    "http_requests_total",
-    "http_request_duration_seconds",
-    "inference_latency_ms",
-    "model_tokens_per_second",
-    "model_load_time_seconds",
-    "ai_inference_tokens_total",
-    "batch_size_avg",
-    "request_queue_depth",
-    "ai_inference_batch_size",
-    "ai_inference_request_queue_depth",
-    "ai_router_route_decision_total",
-    "ai_router_request_latency_seconds",
-    "inferlane_time_to_first_token_seconds",
-    "inferlane_time_per_output_token_seconds",
-    "inferlane_proxy_overhead_seconds",
-    "inferlane_upstream_latency_seconds",
-    "inferlane_tokens_total",
-    # issue 7 (batching)
-    "inferlane_batch_batches_total",
-    "inferlane_batch_merge_ratio",
-    "inferlane_batch_wait_seconds",
-    # issue 6 (picking, load signals)
-    "inferlane_endpoint_picks_total",
-    "inferlane_endpoint_kv_cache_usage",
-    "inferlane_endpoint_queue_depth",
-    "inferlane_endpoint_signal_age_seconds",
-    "inferlane_pool_saturated",
-    # issue 5 (versions, rollouts, fallbacks, mirroring)
-    "inferlane_split_decisions_total",
-    "inferlane_rollout_weight",
-    "inferlane_rollout_phase",
-    "inferlane_rollout_rollbacks_total",
-    "inferlane_fallbacks_total",
-    "inferlane_mirror_requests_total",
-}
 
 PROMQL_WORDS = {
     "by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool", "offset",
@@ -139,8 +99,8 @@ def base(name: str) -> str:
 def known(name: str, inferlane: set[str]) -> bool:
     if name in inferlane:
         return True
-    allowed = {base(n) for n in EXTERNAL | PENDING_MERGE}
-    return name in EXTERNAL | PENDING_MERGE or base(name) in allowed
+    allowed = {base(n) for n in EXTERNAL}
+    return name in EXTERNAL or base(name) in allowed
 
 
 @pytest.mark.parametrize(
@@ -179,13 +139,6 @@ def test_rules_and_dashboard_use_the_seed_names() -> None:
         "http_requests_total", "ai_router_route_decision_total", "ai_router_request_latency_seconds_bucket",
     }  # fmt: skip
     assert seed - used == set()
-
-
-def test_pending_names_are_still_pending() -> None:
-    """Once a PENDING_MERGE name is defined in ProxyMetrics, it must leave PENDING_MERGE."""
-    inferlane = {base(n) for n in defined()} | defined()
-    merged = sorted(n for n in PENDING_MERGE if n in inferlane or base(n) in inferlane)
-    assert merged == [], f"defined now; remove from PENDING_MERGE in {__file__}: {merged}"
 
 
 def test_external_names_are_not_inferlane_names() -> None:
