@@ -7,21 +7,13 @@ from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.registry import BuildContext, Stage, StageRegistry, StageSpec
 from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
 from inferlane.stages.retry.stage import RetryStage
-from inferlane.stages.route import factory as route_factory  # issue5-routes
-from inferlane.stages.route.policy import routes_from
-from inferlane.stages.route.stage import RouteStage
+from inferlane.stages.route.factory import RouteStageFactory, translate_stage
 
 
 def register_builtin(registry: StageRegistry) -> None:
-    registry.register(StageSpec("route", "decide", 300, _route))
-    registry.register(StageSpec("translate", "interceptor", 150, route_factory.translate_stage))
+    registry.register(StageSpec("route", "decide", 300, RouteStageFactory()))
+    registry.register(StageSpec("translate", "interceptor", 150, translate_stage))
     registry.register(StageSpec("retry", "interceptor", 400, _retry))
-
-
-def _route(build: BuildContext) -> Stage:
-    table, default = routes_from(build.config)
-    counters = route_factory.counters_for(build.config, table)
-    return RouteStage(table, default, counters, build.metrics.route_decision)
 
 
 def retry_policy(config: RetryConfig) -> RetryPolicy:
