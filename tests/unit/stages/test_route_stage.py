@@ -44,10 +44,13 @@ def build(routing: dict[str, Any], factory: RouteStageFactory | None = None) -> 
     return stage
 
 
-def context(body: dict[str, Any], path: str = "/v1/chat/completions") -> RequestContext:
+def context(
+    body: dict[str, Any] | None, path: str = "/v1/chat/completions", **headers: str
+) -> RequestContext:
     raw = orjson.dumps(body)
-    headers = CIMultiDictProxy(CIMultiDict({"content-type": "application/json"}))
-    request = ProxyRequest("POST", path, path, headers, raw, "127.0.0.1", 0.0)
+    extra = {name.replace("_", "-"): value for name, value in headers.items()}
+    request_headers = CIMultiDictProxy(CIMultiDict({"content-type": "application/json", **extra}))
+    request = ProxyRequest("POST", path, path, request_headers, raw, "127.0.0.1", 0.0)
     return RequestContext(request, "rid", 0.0, 100.0, body)
 
 
@@ -132,3 +135,14 @@ async def test_a_reload_reuses_the_loaded_tokenizer_until_its_file_changes(token
     ctx = context(chat("hi there " * 300))
     await build(routing, factory).decide(ctx)
     assert ctx.prompt_tokens == 600
+
+
+async def test_a_client_cannot_choose_the_token_range_sent_upstream():
+    stage = build({"endpoints": RANGES})
+    spoofed = context(None, "/v1/models", x_token_range="large")
+    assert "x-token-range" in spoofed.request.headers
+    await stage.decide(spoofed)
+    assert spoofed.route == "default" and "x-token-range" not in spoofed.request.headers
+    overridden = context(chat("short"), x_token_range="large")
+    await stage.decide(overridden)
+    assert overridden.upstream_headers == {"x-token-range": "small"}
