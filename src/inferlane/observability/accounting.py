@@ -53,7 +53,9 @@ class AccountingStage:
     async def intercept(self, ctx: RequestContext, call_next: Handler) -> ProxyResponse:
         obs = self.observer.begin(ctx)
         obs.model_label = self.route_models.get(ctx.route)
-        generation = ctx.json is not None and is_generation(ctx.request.path)
+        path = ctx.upstream_path.partition("?")[0]  # what the engine sees (a route may rewrite it)
+        generation = ctx.json is not None and (is_generation(path) or is_generation(ctx.request.path))
+        obs.generation = generation
         if (
             generation
             and ctx.stream

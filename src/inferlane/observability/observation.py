@@ -39,6 +39,7 @@ class Observation:
     __slots__ = (
         "attempts",
         "decided_at",
+        "generation",
         "model_label",
         "observer",
         "stream_ended_at",
@@ -56,6 +57,8 @@ class Observation:
         self.trace = trace
         #: the route's ``model`` label, used when the body names no model
         self.model_label: str | None = None
+        #: an OpenAI-style generation (chat/completions): token estimates apply when usage is missing
+        self.generation = False
         #: the proxy added ``stream_options.include_usage`` (the client did not ask)
         self.usage_requested = False
         self.upstream_s = 0.0
