@@ -13,6 +13,7 @@ gives the median over rounds.
   trace100   metrics + tracing, every request traced and exported
 
 python -m bench.observability_cost [--rounds 12] [--requests 1000] [--streams 48]
+python -m bench.observability_cost --micro     # the observer's own CPU per request, in-process
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import contextlib
 import random
 import statistics
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +135,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--streams", type=int, default=48)
+    parser.add_argument("--micro", action="store_true", help="only the in-process cost of the observer")
     args = parser.parse_args()
+    if args.micro:
+        micro()
+        return
     plain, sse, sink_port = free_port(), free_port(), free_port()
     results: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
     here = [sys.executable, "-m"]
@@ -174,6 +180,71 @@ def main() -> None:
                 flush=True,
             )
     report(results)
+
+
+def micro(count: int = 20000) -> None:
+    """The observability work of one request alone, in-process (stable where whole-proxy CPU is noisy)."""
+    from bench.upstream_server import BODY, CHUNK
+    from inferlane.config.observability import TracingConfig
+    from inferlane.model import Endpoint, ProxyRequest
+    from inferlane.observability.metrics import ProxyMetrics
+    from inferlane.observability.observation import Attempt
+    from inferlane.observability.observer import Observer
+    from inferlane.observability.sse_usage import SseUsageTap
+    from inferlane.observability.tracing import Tracer
+    from inferlane.observability.usage import find_usage
+    from inferlane.pipeline.context import RequestContext
+
+    endpoint = Endpoint("pool", "http://10.0.0.7:8000")
+    headers = {"host": "127.0.0.1:15001"}
+
+    def context() -> RequestContext:
+        now = time.monotonic()
+        request = ProxyRequest(
+            "POST", "/v1/chat/completions", "/v1/chat/completions", headers, CHAT_BODY, "", 0.0
+        )
+        ctx = RequestContext(request, "rid", now, now + 60, {"model": "bench"})
+        ctx.route, ctx.backend = "default", "pool"
+        return ctx
+
+    def one(observer: Observer) -> None:
+        ctx = context()
+        now = ctx.started
+        obs = observer.begin(ctx)
+        span_id = obs.trace.attempt_header(ctx) if obs.trace is not None else None
+        attempt = Attempt(endpoint, now, span_id)
+        attempt.end, attempt.status = now + 0.001, 200
+        obs.attempts.append(attempt)
+        observer.recorder.upstream_latency("pool", endpoint.authority, 0.001)
+        ctx.usage = find_usage(BODY)
+        observer.finished(ctx, 200, "", 0.0012)
+
+    started = time.process_time()
+    for _ in range(count):
+        context()
+    base = (time.process_time() - started) / count * 1e6  # the request objects themselves, not observability
+    rows = []
+    for label, ratio in (("metrics", None), ("metrics + tracing (every request)", 1.0)):
+        tracer = Tracer(TracingConfig(enabled=True, sample_ratio=ratio), lambda r, n: None) if ratio else None
+        observer = Observer(ProxyMetrics(), time.monotonic, tracer)
+        for _ in range(1000):
+            one(observer)
+        if tracer is not None:
+            tracer.exporter.pending.clear()
+            tracer.exporter.max_pending = count + 1000
+        started = time.process_time()
+        for _ in range(count):
+            one(observer)
+        rows.append((label, (time.process_time() - started) / count * 1e6 - base))
+    tap = SseUsageTap(strip=True)
+    tap.feed(CHUNK, 0.0)
+    started = time.process_time()
+    for _ in range(count * 5):
+        tap.feed(CHUNK, 0.0)
+    rows.append(("SSE tap, per streamed event", (time.process_time() - started) / count / 5 * 1e6))
+    print("\n| observability work | CPU µs |\n|---|---|")  # per request, or per event for the tap
+    for label, micros in rows:
+        print(f"| {label} | {micros:.1f} |")
 
 
 def report(results: dict[str, list[dict[str, float]]]) -> None:

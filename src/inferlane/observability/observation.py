@@ -134,7 +134,8 @@ class ObservedStream:
             if tap is None:
                 self._tail = chunk[-_TAIL:] if len(chunk) >= _TAIL else (self._tail + chunk)[-_TAIL:]
                 return chunk
-            out = tap.feed(chunk, self._obs.observer.clock())
+            now = self._obs.observer.clock() if tap.first_token_at is None else 0.0
+            out = tap.feed(chunk, now)
             if out:
                 return out
 

@@ -50,9 +50,10 @@ class SseUsageTap:
         self.pending = b""
 
     def feed(self, chunk: bytes, now: float) -> bytes:
-        """The bytes to relay for ``chunk`` (may be empty while an event is incomplete)."""
+        """The bytes to relay for ``chunk`` (may be empty while an event is incomplete). ``now`` is used
+        only until the first token has been seen."""
         data = self.pending + chunk if self.pending else chunk
-        cut = _boundary(data)
+        cut = len(data) if data.endswith(b"\n\n") else _boundary(data)  # the usual case: whole events
         if cut < 0:
             self.pending = data
             return b""
