@@ -21,6 +21,7 @@ from inferlane.observability.usage import (
     Usage,
     estimate_output_tokens,
     estimate_prompt_tokens,
+    find_model,
     find_usage,
     is_generation,
 )
@@ -69,6 +70,8 @@ class AccountingStage:
             response.stream = ObservedStream(response.stream, obs, ctx, tap)
         elif self.debug_bodies:
             ctx.extra["response_body"] = response.body[:DEBUG_BODY_LIMIT]
+        if response.stream is None and 200 <= response.status < 300 and obs.trace is not None:
+            obs.response_model = find_model(response.body)
         if response.stream is None and 200 <= response.status < 300 and ctx.usage is None:
             usage = find_usage(response.body)
             if usage is None and generation:

@@ -42,6 +42,7 @@ class Observation:
         "generation",
         "model_label",
         "observer",
+        "response_model",
         "stream_ended_at",
         "stream_started_at",
         "tap",
@@ -62,6 +63,8 @@ class Observation:
         #: the proxy added ``stream_options.include_usage`` (the client did not ask)
         self.usage_requested = False
         self.upstream_s = 0.0
+        #: the model the upstream's answer names, when read (non-streamed answers; streams: ``tap.model``)
+        self.response_model: str | None = None
         self.attempts: list[Attempt] = []
         self.tap: SseUsageTap | None = None
         self.stream_started_at: float | None = None

@@ -131,8 +131,12 @@ def _root_attributes(
     attributes["gen_ai.operation.name"] = operation
     if ctx.requested_model:
         attributes["gen_ai.request.model"] = ctx.requested_model
-    if ctx.model:
-        attributes["gen_ai.response.model"] = ctx.model
+    obs = ctx.observation
+    answered = None
+    if obs is not None:
+        answered = obs.tap.model if obs.tap is not None else obs.response_model
+    if answered or ctx.model:
+        attributes["gen_ai.response.model"] = answered or ctx.model
     usage = ctx.usage
     if isinstance(usage, Usage):
         attributes["gen_ai.usage.input_tokens"] = usage.input_tokens

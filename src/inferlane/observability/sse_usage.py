@@ -12,7 +12,7 @@ import re
 
 import orjson
 
-from inferlane.observability.usage import Usage, usage_from
+from inferlane.observability.usage import Usage, find_model, usage_from
 
 _USAGE = b'"usage"'
 _DONE = b"data: [DONE]"
@@ -36,7 +36,16 @@ def _has_text(event: bytes) -> bool:
 
 
 class SseUsageTap:
-    __slots__ = ("done", "first_token_at", "pending", "strip", "stripped", "token_events", "usage")
+    __slots__ = (
+        "done",
+        "first_token_at",
+        "model",
+        "pending",
+        "strip",
+        "stripped",
+        "token_events",
+        "usage",
+    )
 
     def __init__(self, strip: bool) -> None:
         #: drop the usage-only event (the client did not ask for usage; the proxy did)
@@ -47,6 +56,8 @@ class SseUsageTap:
         #: data events that carried generated tokens (one per token for vLLM-style engines)
         self.token_events = 0
         self.done = False
+        #: the model the first event names (``gen_ai.response.model``)
+        self.model: str | None = None
         self.pending = b""
 
     def feed(self, chunk: bytes, now: float) -> bytes:
@@ -82,6 +93,8 @@ class SseUsageTap:
                 kept.append(event)
                 continue
             payload = match.group(1)
+            if self.model is None:
+                self.model = find_model(payload)
             if payload == b"[DONE]":
                 self.done = True
             elif _USAGE in payload and self._usage_only(payload):

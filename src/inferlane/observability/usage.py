@@ -7,6 +7,7 @@ and are marked ``estimated`` so dashboards can tell them apart.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,15 @@ def find_usage(body: bytes) -> Usage | None:
         except orjson.JSONDecodeError:
             end = body.find(b"}", end + 1)
     return None
+
+
+_MODEL = re.compile(rb'"model"\s*:\s*"([^"\\]{1,256})"')
+
+
+def find_model(head: bytes) -> str | None:
+    """The ``model`` an answer names (read from its first bytes: OpenAI answers put it first)."""
+    match = _MODEL.search(head, 0, 1024)
+    return match.group(1).decode("utf-8", "replace") if match else None
 
 
 def is_generation(path: str) -> bool:

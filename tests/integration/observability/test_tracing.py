@@ -109,6 +109,7 @@ async def test_genai_usage_and_ttft_on_a_streamed_generation(receiver, sim, http
     (root,) = [s for s in receiver.spans if s.kind == Span.SPAN_KIND_SERVER]
     attrs = attributes(root.attributes)
     assert attrs["gen_ai.usage.output_tokens"] == 4 and attrs["gen_ai.usage.input_tokens"] > 0
+    assert attrs["gen_ai.response.model"] == "m"  # as the simulator's stream names it
     assert (
         0
         < attrs["gen_ai.server.time_to_first_token"]

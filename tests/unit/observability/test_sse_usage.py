@@ -32,6 +32,7 @@ def test_strips_the_usage_only_event_and_keeps_everything_else_byte_for_byte():
     assert relay(tap, STREAM) == b"".join(STREAM).replace(USAGE, b"")
     assert tap.usage == Usage(7, 3, 4)
     assert (tap.token_events, tap.first_token_at, tap.done, tap.stripped) == (3, 1.0, True, True)
+    assert tap.model == "m"
 
 
 def test_keeps_the_usage_event_when_the_client_asked_for_it():
