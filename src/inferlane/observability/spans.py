@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from inferlane.observability.tracing import RequestTrace
     from inferlane.pipeline.context import RequestContext
 
+_REQUEST_PARAMETERS = (
+    ("max_tokens", "gen_ai.request.max_tokens"),
+    ("max_completion_tokens", "gen_ai.request.max_tokens"),
+    ("temperature", "gen_ai.request.temperature"),
+    ("top_p", "gen_ai.request.top_p"),
+)
 _OPERATIONS = (
     ("/chat/completions", "chat"),
     ("/completions", "text_completion"),
@@ -129,6 +135,12 @@ def _root_attributes(
     if operation is None:
         return attributes
     attributes["gen_ai.operation.name"] = operation
+    json = ctx.json
+    if json is not None:
+        for key, name in _REQUEST_PARAMETERS:
+            value = json.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                attributes[name] = value
     if ctx.requested_model:
         attributes["gen_ai.request.model"] = ctx.requested_model
     obs = ctx.observation

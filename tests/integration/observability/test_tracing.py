@@ -110,6 +110,7 @@ async def test_genai_usage_and_ttft_on_a_streamed_generation(receiver, sim, http
     attrs = attributes(root.attributes)
     assert attrs["gen_ai.usage.output_tokens"] == 4 and attrs["gen_ai.usage.input_tokens"] > 0
     assert attrs["gen_ai.response.model"] == "m"  # as the simulator's stream names it
+    assert attrs["gen_ai.request.max_tokens"] == 4
     assert (
         0
         < attrs["gen_ai.server.time_to_first_token"]
