@@ -14,7 +14,7 @@ import orjson
 
 from inferlane.model import ProxyResponse
 from inferlane.observability.access_log import DEBUG_BODY_LIMIT
-from inferlane.observability.observation import ObservedStream
+from inferlane.observability.observation import ObservedStream, StreamWatch
 from inferlane.observability.observer import Observer
 from inferlane.observability.sse_usage import SseUsageTap
 from inferlane.observability.usage import (
@@ -28,6 +28,7 @@ from inferlane.observability.usage import (
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.contract import Handler
 from inferlane.pipeline.registry import BuildContext
+from inferlane.upstream.stream import UpstreamStream
 
 #: engines that accept ``stream_options.include_usage`` on their OpenAI-compatible API
 USAGE_ENGINES = frozenset({"vllm", "sglang", "openai", "generic"})
@@ -67,7 +68,12 @@ class AccountingStage:
         response = await call_next(ctx)
         if response.stream is not None:
             tap = SseUsageTap(obs.usage_requested) if response.is_event_stream else None
-            response.stream = ObservedStream(response.stream, obs, ctx, tap)
+            watch = StreamWatch(obs, ctx, tap)
+            stream = response.stream
+            if isinstance(stream, UpstreamStream) and stream.watch is None:
+                stream.watch = watch  # inline in the relay: no extra coroutine per chunk
+            else:
+                response.stream = ObservedStream(stream, watch)
         elif self.debug_bodies:
             ctx.extra["response_body"] = response.body[:DEBUG_BODY_LIMIT]
         if response.stream is None and 200 <= response.status < 300 and obs.trace is not None:

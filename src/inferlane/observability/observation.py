@@ -101,50 +101,72 @@ class Observation:
             self.upstream_s += now - self.stream_started_at
 
 
-class ObservedStream:
-    """Relays the upstream stream, timing it and reading its usage (SSE tap, or the tail of other bodies)."""
+class StreamWatch:
+    """Reads a relayed stream for observability: the SSE tap (or the tail of other bodies), its timing and
+    usage. Synchronous, so the relay calls it without an extra coroutine per chunk (``UpstreamStream``
+    takes it as its ``watch``; other streams are wrapped in :class:`ObservedStream`)."""
 
-    __slots__ = ("_ctx", "_inner", "_obs", "_tail", "_tap")
+    __slots__ = ("_ctx", "_ended", "_obs", "_tail", "_tap")
 
-    def __init__(
-        self, inner: AsyncIterator[bytes], obs: Observation, ctx: RequestContext, tap: SseUsageTap | None
-    ) -> None:
-        self._inner = inner
+    def __init__(self, obs: Observation, ctx: RequestContext, tap: SseUsageTap | None) -> None:
         self._obs = obs
         self._ctx = ctx
         self._tap = tap
         self._tail = b""
+        self._ended = False
         obs.tap = tap
         obs.stream_started_at = obs.observer.clock()
 
-    def __aiter__(self) -> ObservedStream:
-        return self
-
-    async def __anext__(self) -> bytes:
+    def feed(self, chunk: bytes) -> bytes:
+        """The bytes to relay for ``chunk`` (empty while an SSE event is incomplete)."""
         tap = self._tap
-        while True:
-            try:
-                chunk = await self._inner.__anext__()
-            except StopAsyncIteration:
-                rest = tap.finish() if tap is not None else b""
-                self._end()
-                if rest:
-                    return rest
-                raise
-            except BaseException:
-                self._end()
-                raise
-            if tap is None:
-                self._tail = chunk[-_TAIL:] if len(chunk) >= _TAIL else (self._tail + chunk)[-_TAIL:]
-                return chunk
-            now = self._obs.observer.clock() if tap.first_token_at is None else 0.0
-            out = tap.feed(chunk, now)
-            if out:
-                return out
+        if tap is None:
+            self._tail = chunk[-_TAIL:] if len(chunk) >= _TAIL else (self._tail + chunk)[-_TAIL:]
+            return chunk
+        return tap.feed(chunk, self._obs.observer.clock() if tap.first_token_at is None else 0.0)
 
-    def _end(self) -> None:
+    def finish(self) -> bytes:
+        """The upstream ended: what is left to relay (an unterminated last event)."""
+        rest = self._tap.finish() if self._tap is not None else b""
+        self.ended()
+        return rest
+
+    def ended(self) -> None:
+        """The stream is over (finished, broken or abandoned): time it and settle its usage."""
+        if self._ended:
+            return
+        self._ended = True
         obs = self._obs
         obs.stream_ended(obs.observer.clock())
         usage: Usage | None = self._tap.usage if self._tap is not None else find_usage(self._tail)
         if usage is not None and self._ctx.usage is None:
             self._ctx.usage = usage
+
+
+class ObservedStream:
+    """A :class:`StreamWatch` around a stream that is not an ``UpstreamStream`` (e.g. made by a stage)."""
+
+    __slots__ = ("_inner", "_watch")
+
+    def __init__(self, inner: AsyncIterator[bytes], watch: StreamWatch) -> None:
+        self._inner = inner
+        self._watch = watch
+
+    def __aiter__(self) -> ObservedStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while True:
+            try:
+                chunk = await self._inner.__anext__()
+            except StopAsyncIteration:
+                rest = self._watch.finish()
+                if rest:
+                    return rest
+                raise
+            except BaseException:
+                self._watch.ended()
+                raise
+            out = self._watch.feed(chunk)
+            if out:
+                return out
