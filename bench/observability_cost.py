@@ -188,7 +188,6 @@ def micro(count: int = 20000) -> None:
     from inferlane.config.observability import TracingConfig
     from inferlane.model import Endpoint, ProxyRequest
     from inferlane.observability.metrics import ProxyMetrics
-    from inferlane.observability.observation import Attempt
     from inferlane.observability.observer import Observer
     from inferlane.observability.sse_usage import SseUsageTap
     from inferlane.observability.tracing import Tracer
@@ -209,13 +208,10 @@ def micro(count: int = 20000) -> None:
 
     def one(observer: Observer) -> None:
         ctx = context()
-        now = ctx.started
         obs = observer.begin(ctx)
-        span_id = obs.trace.attempt_header(ctx) if obs.trace is not None else None
-        attempt = Attempt(endpoint, now, span_id)
-        attempt.end, attempt.status = now + 0.001, 200
-        obs.attempts.append(attempt)
-        observer.recorder.upstream_latency("pool", endpoint.authority, 0.001)
+        attempt = obs.attempt_started(ctx, endpoint)
+        attempt.status = 200
+        obs.attempt_ended(attempt, "pool")
         ctx.usage = find_usage(BODY)
         observer.finished(ctx, 200, "", 0.0012)
 

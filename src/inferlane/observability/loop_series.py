@@ -69,6 +69,10 @@ class LoopCounter(_Series):
             child = self._children[values] = CounterChild()
         return child
 
+    def items(self) -> list[tuple[tuple[str, ...], float]]:
+        """(label values, value) of every child."""
+        return [(values, child.value) for values, child in self._children.items()]
+
     def collect(self) -> Iterator[Metric]:
         family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
         for values, child in list(self._children.items()):

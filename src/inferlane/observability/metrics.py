@@ -171,8 +171,7 @@ class ProxyMetrics:
         )
         #: the App's observability (request recorder, tracer); set by the composition root
         self.observer: Observer | None = None
-        self.token_rate = TokenRate(window=60.0)
-        self.registry.register(_TokenRateCollector(self.token_rate))
+        self.registry.register(_TokenRateCollector(self.tokens, TokenRate(60.0, time.monotonic())))
 
     def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
         """Count one answered request and its duration (label children cached: this is the hot path)."""
@@ -255,9 +254,11 @@ class _EndpointCollector(Collector):
 
 
 class _TokenRateCollector(Collector):
-    """``model_tokens_per_second`` (seed name), computed at scrape time from the sliding window."""
+    """``model_tokens_per_second`` (seed name): output tokens per second over the last 60 s by model and
+    version, from ``inferlane_tokens_total`` at scrape time (the request path does nothing for it)."""
 
-    def __init__(self, rate: TokenRate) -> None:
+    def __init__(self, tokens: LoopCounter, rate: TokenRate) -> None:
+        self.tokens = tokens
         self.rate = rate
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -266,6 +267,10 @@ class _TokenRateCollector(Collector):
             "Output tokens per second over the last 60 s, by model and version (seed name).",
             labels=["model", "version"],
         )
-        for key, value in self.rate.rates(time.monotonic()):
+        totals: dict[tuple[str, str], float] = {}
+        for (_, _, model, version, kind, _), value in self.tokens.items():
+            if kind == "output":
+                totals[(model, version)] = totals.get((model, version), 0.0) + value
+        for key, value in self.rate.rates(totals, time.monotonic()).items():
             gauge.add_metric(list(key), value)
         yield gauge

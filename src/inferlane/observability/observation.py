@@ -7,11 +7,10 @@ Nothing here allocates per chunk beyond what the SSE tap needs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from inferlane.errors import InferlaneError
-from inferlane.model import Endpoint, ProxyResponse
+from inferlane.model import Endpoint
 from inferlane.observability.sse_usage import SseUsageTap
 from inferlane.observability.usage import Usage, find_usage
 
@@ -70,30 +69,19 @@ class Observation:
         self.stream_started_at: float | None = None
         self.stream_ended_at: float | None = None
 
-    async def attempt(
-        self,
-        ctx: RequestContext,
-        backend: str,
-        endpoint: Endpoint,
-        send: Callable[[], Awaitable[ProxyResponse]],
-    ) -> ProxyResponse:
-        """Time one upstream attempt (and give it a trace span and ``traceparent`` when traced)."""
-        clock = self.observer.clock
+    def attempt_started(self, ctx: RequestContext, endpoint: Endpoint) -> Attempt:
+        """An upstream attempt begins (called by ``UpstreamCall``): a trace span id and ``traceparent``."""
         span_id = self.trace.attempt_header(ctx) if self.trace is not None else None
-        attempt = Attempt(endpoint, clock(), span_id)
+        attempt = Attempt(endpoint, self.observer.clock(), span_id)
         self.attempts.append(attempt)
-        try:
-            response = await send()
-            attempt.status = response.status
-            return response
-        except InferlaneError as error:
-            attempt.error_kind = error.kind
-            raise
-        finally:
-            attempt.end = clock()
-            seconds = attempt.end - attempt.start
-            self.upstream_s += seconds
-            self.observer.recorder.upstream_latency(backend, endpoint.authority, seconds)
+        return attempt
+
+    def attempt_ended(self, attempt: Attempt, backend: str) -> None:
+        """It answered (headers, or the whole small body) or failed: count its time as upstream time."""
+        attempt.end = self.observer.clock()
+        seconds = attempt.end - attempt.start
+        self.upstream_s += seconds
+        self.observer.recorder.upstream_latency(backend, attempt.endpoint.authority, seconds)
 
     def stream_ended(self, now: float) -> None:
         if self.stream_ended_at is None and self.stream_started_at is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from inferlane.errors import NoHealthyEndpoint
+from inferlane.errors import InferlaneError, NoHealthyEndpoint
 from inferlane.model import ProxyResponse
 from inferlane.pipeline.context import RequestContext
 from inferlane.upstream.backend import Backend
@@ -29,9 +29,16 @@ class UpstreamCall:
         ctx.endpoint = state.endpoint
         ctx.attempts += 1
         lease = backend.pool.lease(state)
-        if ctx.observation is not None:  # timing, upstream latency, trace span + traceparent
-            response: ProxyResponse = await ctx.observation.attempt(
-                ctx, backend.name, state.endpoint, lambda: backend.client.send(ctx, lease)
-            )
+        obs = ctx.observation
+        if obs is None:
+            return await backend.client.send(ctx, lease)
+        attempt = obs.attempt_started(ctx, state.endpoint)  # timing, trace span id + traceparent
+        try:
+            response = await backend.client.send(ctx, lease)
+            attempt.status = response.status
             return response
-        return await backend.client.send(ctx, lease)
+        except InferlaneError as error:
+            attempt.error_kind = error.kind
+            raise
+        finally:
+            obs.attempt_ended(attempt, backend.name)
