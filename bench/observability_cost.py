@@ -14,6 +14,7 @@ gives the median over rounds.
 
 python -m bench.observability_cost [--rounds 12] [--requests 1000] [--streams 48]
 python -m bench.observability_cost --micro     # the observer's own CPU per request, in-process
+python -m bench.observability_cost --callgrind # user-space instructions per request (needs valgrind)
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import asyncio
 import contextlib
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -136,9 +139,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--streams", type=int, default=48)
     parser.add_argument("--micro", action="store_true", help="only the in-process cost of the observer")
+    parser.add_argument("--callgrind", action="store_true", help="instructions per request under valgrind")
     args = parser.parse_args()
     if args.micro:
         micro()
+        return
+    if args.callgrind:
+        instructions(MODES, 300, 24)
         return
     plain, sse, sink_port = free_port(), free_port(), free_port()
     results: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
@@ -180,6 +187,45 @@ def main() -> None:
                 flush=True,
             )
     report(results)
+
+
+def instructions(modes: tuple[str, ...], requests: int, streams: int) -> None:
+    """User-space instructions per request of each mode's proxy under callgrind: deterministic where CPU time
+    on a shared machine is not (kernel time, which observability does not add to, is not counted)."""
+    rows = []
+    for kind, count in (("plain", requests), ("stream", streams)):
+        base = 0.0
+        for mode in modes:
+            per_request = _callgrind(mode, kind, count)
+            base = base or per_request
+            rows.append((mode, kind, per_request, (per_request / base - 1) * 100))
+            print(f"  {mode} {kind}: {per_request:,.0f}", flush=True)
+    print("\n| mode | requests | instructions per request (user space) | vs off |\n|---|---|---|---|")
+    for mode, kind, per_request, delta in rows:
+        print(f"| {mode} | {kind} | {per_request:,.0f} | {delta:+.1f}% |")
+
+
+def _callgrind(mode: str, kind: str, count: int) -> float:
+    upstream, sink_port, port = free_port(), free_port(), free_port()
+    here = [sys.executable, "-m"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        argv = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
+        argv += [*here, "bench.observability_cost", "serve", mode, str(port), str(upstream), str(sink_port)]
+        mode_kind = "plain" if kind == "plain" else "sse"
+        with (
+            running([*here, "bench.upstream_server", mode_kind, str(upstream)], None, upstream),
+            running(argv, None, port) as pid,
+        ):
+            uvloop.run(load(port, 50 if kind == "plain" else 8, kind == "stream", concurrency=4))  # warm-up
+            subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)
+            uvloop.run(load(port, count, kind == "stream", concurrency=4))
+            subprocess.run(["callgrind_control", "-d", str(pid)], check=True, capture_output=True)
+        dumps = sorted(Path(tmp).glob("callgrind.out.*"))
+        for line in dumps[0].read_text().splitlines() if dumps else ():
+            if line.startswith("summary:"):
+                return int(line.split()[1]) / count
+    raise RuntimeError(f"no callgrind dump for {mode} {kind}")
 
 
 def micro(count: int = 20000) -> None:
