@@ -1,8 +1,10 @@
 """Cost of observability on the proxy's CPU: seed + GenAI metrics, token accounting and tracing, on vs off.
 
-Each mode is a proxy process in front of the same near-zero-cost upstreams (bench/upstream_server.py); the
-proxy's CPU time (user + system, all threads, so the OTLP exporter thread counts) is divided by the requests
-it served. Modes are interleaved by round so machine noise hits them alike.
+Each mode runs as its own proxy processes (one for plain requests, one for streams) in front of the same
+near-zero-cost upstreams (bench/upstream_server.py). Short bursts alternate between the modes in a shuffled
+order each round, so noise from other work on the machine hits every mode alike; each burst's proxy CPU time
+(all threads, from /proc/PID/task/*/schedstat in ns) is divided by the requests it served, and the report
+gives the median over rounds.
 
   off        the proxy without issue 8's observability: no metrics stage, no request recorder (only the
              base ``inferlane_requests_total``/duration counters the edge always kept)
@@ -10,21 +12,28 @@ it served. Modes are interleaved by round so machine noise hits them alike.
   trace10    metrics + tracing, sampleRatio 0.1, exported over OTLP/HTTP to a local sink
   trace100   metrics + tracing, every request traced and exported
 
-python -m bench.observability_cost [--rounds 3] [--requests 3000] [--streams 150]
+python -m bench.observability_cost [--rounds 12] [--requests 1000] [--streams 48]
+python -m bench.observability_cost --micro     # the observer's own CPU per request, in-process
+python -m bench.observability_cost --callgrind # user-space instructions per request (needs valgrind)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import random
 import statistics
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import uvloop
 
-from bench.procs import free_port, running, tree_cpu_seconds
+from bench.procs import free_port, running
 from bench.rawhttp import CHAT_BODY, Connection, request_bytes
 
 MODES = ("off", "metrics", "trace10", "trace100")
@@ -99,43 +108,185 @@ async def load(port: int, count: int, stream: bool, concurrency: int = 16) -> in
     return errors
 
 
-def measure(mode: str, plain: int, sse: int, sink_port: int, requests: int, streams: int) -> dict[str, float]:
+def cpu_ns(pid: int) -> int:
+    """CPU time of every thread of ``pid`` in ns (schedstat: no 10 ms tick rounding)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            total += int((task / "schedstat").read_text().split()[0])
+    return total
+
+
+def measure(
+    pids: dict[str, dict[str, tuple[int, int]]], mode: str, requests: int, streams: int
+) -> dict[str, float]:
+    """One burst of each kind against ``mode``'s proxies: CPU µs per request."""
     out: dict[str, float] = {}
-    for kind, upstream, count in (("plain", plain, requests), ("stream", sse, streams)):
-        port = free_port()
-        argv = [sys.executable, "-m", "bench.observability_cost", "serve", mode, str(port), str(upstream)]
-        with running([*argv, str(sink_port)], PROXY_CPU, port) as pid:
-            uvloop.run(load(port, max(50, count // 10), kind == "stream"))  # warm-up
-            before = tree_cpu_seconds(pid)
-            errors = uvloop.run(load(port, count, kind == "stream"))
-            out[f"{kind}_cpu_us"] = (tree_cpu_seconds(pid) - before) / count * 1e6
-            if errors:
-                out[f"{kind}_errors"] = errors
+    for kind, count in (("plain", requests), ("stream", streams)):
+        pid, port = pids[mode][kind]
+        before = cpu_ns(pid)
+        errors = uvloop.run(load(port, count, kind == "stream"))
+        out[f"{kind}_cpu_us"] = (cpu_ns(pid) - before) / count / 1e3
+        if errors:
+            out[f"{kind}_errors"] = errors
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--streams", type=int, default=150)
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--streams", type=int, default=48)
+    parser.add_argument("--micro", action="store_true", help="only the in-process cost of the observer")
+    parser.add_argument("--callgrind", action="store_true", help="instructions per request under valgrind")
     args = parser.parse_args()
+    if args.micro:
+        micro()
+        return
+    if args.callgrind:
+        instructions(MODES, 300, 24)
+        return
     plain, sse, sink_port = free_port(), free_port(), free_port()
     results: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
     here = [sys.executable, "-m"]
-    with (
-        running([*here, "bench.upstream_server", "plain", str(plain)], CLIENT_CPU, plain),
-        running([*here, "bench.upstream_server", "sse", str(sse)], CLIENT_CPU, sse),
-        running([*here, "bench.observability_cost", "sink", str(sink_port)], CLIENT_CPU, sink_port),
-    ):
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(running([*here, "bench.upstream_server", "plain", str(plain)], CLIENT_CPU, plain))
+        stack.enter_context(running([*here, "bench.upstream_server", "sse", str(sse)], CLIENT_CPU, sse))
+        stack.enter_context(
+            running([*here, "bench.observability_cost", "sink", str(sink_port)], CLIENT_CPU, sink_port)
+        )
+        pids: dict[str, dict[str, tuple[int, int]]] = {}
+        for mode in MODES:
+            for kind, upstream in (("plain", plain), ("stream", sse)):
+                port = free_port()
+                argv = [
+                    *here,
+                    "bench.observability_cost",
+                    "serve",
+                    mode,
+                    str(port),
+                    str(upstream),
+                    str(sink_port),
+                ]
+                pid = stack.enter_context(running(argv, PROXY_CPU, port))
+                uvloop.run(load(port, 200 if kind == "plain" else 16, kind == "stream"))  # warm-up
+                pids.setdefault(mode, {})[kind] = (pid, port)
+        rng = random.Random(1)
         for round_no in range(args.rounds):
-            for mode in MODES:
-                row = measure(mode, plain, sse, sink_port, args.requests, args.streams)
-                results[mode].append(row)
-                print(f"  round {round_no + 1} {mode}: {row}", flush=True)
+            order = list(MODES)
+            rng.shuffle(order)  # noise from other work hits every mode alike
+            for mode in order:
+                results[mode].append(measure(pids, mode, args.requests, args.streams))
+            print(
+                f"  round {round_no + 1}: "
+                + ", ".join(
+                    f"{m} {results[m][-1]['plain_cpu_us']:.0f}/{results[m][-1]['stream_cpu_us']:.0f}"
+                    for m in MODES
+                ),
+                flush=True,
+            )
     report(results)
+
+
+def instructions(modes: tuple[str, ...], requests: int, streams: int) -> None:
+    """User-space instructions per request of each mode's proxy under callgrind: deterministic where CPU time
+    on a shared machine is not (kernel time, which observability does not add to, is not counted)."""
+    rows = []
+    for kind, count in (("plain", requests), ("stream", streams)):
+        base = 0.0
+        for mode in modes:
+            per_request = _callgrind(mode, kind, count)
+            base = base or per_request
+            rows.append((mode, kind, per_request, (per_request / base - 1) * 100))
+            print(f"  {mode} {kind}: {per_request:,.0f}", flush=True)
+    print("\n| mode | requests | instructions per request (user space) | vs off |\n|---|---|---|---|")
+    for mode, kind, per_request, delta in rows:
+        print(f"| {mode} | {kind} | {per_request:,.0f} | {delta:+.1f}% |")
+
+
+def _callgrind(mode: str, kind: str, count: int) -> float:
+    upstream, sink_port, port = free_port(), free_port(), free_port()
+    here = [sys.executable, "-m"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        argv = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
+        argv += [*here, "bench.observability_cost", "serve", mode, str(port), str(upstream), str(sink_port)]
+        mode_kind = "plain" if kind == "plain" else "sse"
+        with (
+            running([*here, "bench.upstream_server", mode_kind, str(upstream)], None, upstream),
+            running(argv, None, port) as pid,
+        ):
+            uvloop.run(load(port, 50 if kind == "plain" else 8, kind == "stream", concurrency=4))  # warm-up
+            subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)
+            uvloop.run(load(port, count, kind == "stream", concurrency=4))
+            subprocess.run(["callgrind_control", "-d", str(pid)], check=True, capture_output=True)
+        dumps = sorted(Path(tmp).glob("callgrind.out.*"))
+        for line in dumps[0].read_text().splitlines() if dumps else ():
+            if line.startswith("summary:"):
+                return int(line.split()[1]) / count
+    raise RuntimeError(f"no callgrind dump for {mode} {kind}")
+
+
+def micro(count: int = 20000) -> None:
+    """The observability work of one request alone, in-process (stable where whole-proxy CPU is noisy)."""
+    from bench.upstream_server import BODY, CHUNK
+    from inferlane.config.observability import TracingConfig
+    from inferlane.model import Endpoint, ProxyRequest
+    from inferlane.observability.metrics import ProxyMetrics
+    from inferlane.observability.observer import Observer
+    from inferlane.observability.sse_usage import SseUsageTap
+    from inferlane.observability.tracing import Tracer
+    from inferlane.observability.usage import find_usage
+    from inferlane.pipeline.context import RequestContext
+
+    endpoint = Endpoint("pool", "http://10.0.0.7:8000")
+    headers = {"host": "127.0.0.1:15001"}
+
+    def context() -> RequestContext:
+        now = time.monotonic()
+        request = ProxyRequest(
+            "POST", "/v1/chat/completions", "/v1/chat/completions", headers, CHAT_BODY, "", 0.0
+        )
+        ctx = RequestContext(request, "rid", now, now + 60, {"model": "bench"})
+        ctx.route, ctx.backend = "default", "pool"
+        return ctx
+
+    def one(observer: Observer) -> None:
+        ctx = context()
+        obs = observer.begin(ctx)
+        attempt = obs.attempt_started(ctx, endpoint)
+        attempt.status = 200
+        obs.attempt_ended(attempt, "pool")
+        ctx.usage = find_usage(BODY)
+        observer.finished(ctx, 200, "", 0.0012)
+
+    started = time.process_time()
+    for _ in range(count):
+        context()
+    base = (time.process_time() - started) / count * 1e6  # the request objects themselves, not observability
+    rows = []
+    for label, ratio in (("metrics", None), ("metrics + tracing (every request)", 1.0)):
+        tracer = Tracer(TracingConfig(enabled=True, sample_ratio=ratio), lambda r, n: None) if ratio else None
+        observer = Observer(ProxyMetrics(), time.monotonic, tracer)
+        for _ in range(1000):
+            one(observer)
+        if tracer is not None:
+            tracer.exporter.pending.clear()
+            tracer.exporter.max_pending = count + 1000
+        started = time.process_time()
+        for _ in range(count):
+            one(observer)
+        rows.append((label, (time.process_time() - started) / count * 1e6 - base))
+    tap = SseUsageTap(strip=True)
+    tap.feed(CHUNK, 0.0)
+    started = time.process_time()
+    for _ in range(count * 5):
+        tap.feed(CHUNK, 0.0)
+    rows.append(("SSE tap, per streamed event", (time.process_time() - started) / count / 5 * 1e6))
+    print("\n| observability work | CPU µs |\n|---|---|")  # per request, or per event for the tap
+    for label, micros in rows:
+        print(f"| {label} | {micros:.1f} |")
 
 
 def report(results: dict[str, list[dict[str, float]]]) -> None:

@@ -14,19 +14,21 @@ import orjson
 
 from inferlane.model import ProxyResponse
 from inferlane.observability.access_log import DEBUG_BODY_LIMIT
-from inferlane.observability.observation import ObservedStream
+from inferlane.observability.observation import ObservedStream, StreamWatch
 from inferlane.observability.observer import Observer
 from inferlane.observability.sse_usage import SseUsageTap
 from inferlane.observability.usage import (
     Usage,
     estimate_output_tokens,
     estimate_prompt_tokens,
+    find_model,
     find_usage,
     is_generation,
 )
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.contract import Handler
 from inferlane.pipeline.registry import BuildContext
+from inferlane.upstream.stream import UpstreamStream
 
 #: engines that accept ``stream_options.include_usage`` on their OpenAI-compatible API
 USAGE_ENGINES = frozenset({"vllm", "sglang", "openai", "generic"})
@@ -53,7 +55,9 @@ class AccountingStage:
     async def intercept(self, ctx: RequestContext, call_next: Handler) -> ProxyResponse:
         obs = self.observer.begin(ctx)
         obs.model_label = self.route_models.get(ctx.route)
-        generation = ctx.json is not None and is_generation(ctx.request.path)
+        path = ctx.upstream_path.partition("?")[0]  # what the engine sees (a route may rewrite it)
+        generation = ctx.json is not None and (is_generation(path) or is_generation(ctx.request.path))
+        obs.generation = generation
         if (
             generation
             and ctx.stream
@@ -64,9 +68,16 @@ class AccountingStage:
         response = await call_next(ctx)
         if response.stream is not None:
             tap = SseUsageTap(obs.usage_requested) if response.is_event_stream else None
-            response.stream = ObservedStream(response.stream, obs, ctx, tap)
+            watch = StreamWatch(obs, ctx, tap)
+            stream = response.stream
+            if isinstance(stream, UpstreamStream) and stream.watch is None:
+                stream.watch = watch  # inline in the relay: no extra coroutine per chunk
+            else:
+                response.stream = ObservedStream(stream, watch)
         elif self.debug_bodies:
             ctx.extra["response_body"] = response.body[:DEBUG_BODY_LIMIT]
+        if response.stream is None and 200 <= response.status < 300 and obs.trace is not None:
+            obs.response_model = find_model(response.body)
         if response.stream is None and 200 <= response.status < 300 and ctx.usage is None:
             usage = find_usage(response.body)
             if usage is None and generation:

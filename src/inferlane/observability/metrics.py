@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from inferlane.observability.loop_series import LoopCounter, LoopHistogram
 from inferlane.observability.picking_metrics import SignalsCollector
 from inferlane.observability.token_rate import TokenRate
 from inferlane.upstream.backend import Backend
@@ -87,31 +88,31 @@ class ProxyMetrics:
         self._attempt_children: dict[tuple[str, str, str], Any] = {}
         # --- issue8-metrics: the seed's names and the GenAI request family (fed by observability/) ---
         seed_labels = ["service", "route", "model", "version"]
-        self.http_requests = Counter(
+        self.http_requests = LoopCounter(
             "http_requests_total",
             "Requests answered (seed name): service is the backend, code the status class (2xx..5xx).",
             [*seed_labels, "code", "status"],
-            registry=r,
+            r,
         )
-        self.http_request_duration = Histogram(
+        self.http_request_duration = LoopHistogram(
             "http_request_duration_seconds",
             "Time from request received to response fully sent (seed name), by backend as service.",
             seed_labels,
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            r,
+            LATENCY_BUCKETS,
         )
-        self.inference_latency_ms = Histogram(
+        self.inference_latency_ms = LoopHistogram(
             "inference_latency_ms",
             "End-to-end latency of successful inference requests in milliseconds (seed name).",
             ["model", "version"],
-            buckets=LATENCY_MS_BUCKETS,
-            registry=r,
+            r,
+            LATENCY_MS_BUCKETS,
         )
-        self.ai_inference_tokens = Counter(
+        self.ai_inference_tokens = LoopCounter(
             "ai_inference_tokens_total",
             "Tokens processed (seed recording-rule input), type input or output.",
             ["model", "type"],
-            registry=r,
+            r,
         )
         self.model_load_time = Gauge(
             "model_load_time_seconds",
@@ -120,62 +121,61 @@ class ProxyMetrics:
             registry=r,
         )
         genai_labels = ["route", "backend", "model", "version"]
-        self.ttft = Histogram(
+        self.ttft = LoopHistogram(
             "inferlane_time_to_first_token_seconds",
             "Streamed generations: time from request received to the first token relayed.",
             genai_labels,
-            buckets=TTFT_BUCKETS,
-            registry=r,
+            r,
+            TTFT_BUCKETS,
         )
-        self.tpot = Histogram(
+        self.tpot = LoopHistogram(
             "inferlane_time_per_output_token_seconds",
             "Streamed generations: mean inter-token latency after the first token.",
             genai_labels,
-            buckets=TPOT_BUCKETS,
-            registry=r,
+            r,
+            TPOT_BUCKETS,
         )
-        self.tokens = Counter(
+        self.tokens = LoopCounter(
             "inferlane_tokens_total",
             "Tokens by type (input, output, cached); estimated=true when the upstream reported no usage.",
             [*genai_labels, "type", "estimated"],
-            registry=r,
+            r,
         )
-        self.proxy_overhead = Histogram(
+        self.proxy_overhead = LoopHistogram(
             "inferlane_proxy_overhead_seconds",
             "Time spent inside Inferlane per request, excluding upstream attempts and queueing.",
             ["route"],
-            buckets=OVERHEAD_BUCKETS,
-            registry=r,
+            r,
+            OVERHEAD_BUCKETS,
         )
-        self.upstream_latency = Histogram(
+        self.upstream_latency = LoopHistogram(
             "inferlane_upstream_latency_seconds",
             "Per attempt: sending the request to the response headers (whole body when read at once).",
             ["backend", "endpoint"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            r,
+            LATENCY_BUCKETS,
         )
-        self.tenant_requests = Counter(
+        self.tenant_requests = LoopCounter(
             "inferlane_tenant_requests_total",
             "Requests by tenant (only with metrics.tenantLabel.enabled; capped at maxValues tenants).",
             ["tenant", "code"],
-            registry=r,
+            r,
         )
-        self.tenant_tokens = Counter(
+        self.tenant_tokens = LoopCounter(
             "inferlane_tenant_tokens_total",
             "Tokens by tenant, model and type (only with metrics.tenantLabel.enabled).",
             ["tenant", "model", "type"],
-            registry=r,
+            r,
         )
-        self.trace_spans = Counter(
+        self.trace_spans = LoopCounter(
             "inferlane_trace_spans_total",
             "Trace spans by export result: exported, failed (export request failed), dropped (queue full).",
             ["result"],
-            registry=r,
+            r,
         )
         #: the App's observability (request recorder, tracer); set by the composition root
         self.observer: Observer | None = None
-        self.token_rate = TokenRate(window=60.0)
-        self.registry.register(_TokenRateCollector(self.token_rate))
+        self.registry.register(_TokenRateCollector(self.tokens, TokenRate(60.0, time.monotonic())))
         # --- issue5-routes: the seed router's decision metrics (names and labels as in its Go router) ---
         self.route_decisions = Counter(
             "ai_router_route_decision_total",
@@ -454,9 +454,11 @@ class _EndpointCollector(Collector):
 
 
 class _TokenRateCollector(Collector):
-    """``model_tokens_per_second`` (seed name), computed at scrape time from the sliding window."""
+    """``model_tokens_per_second`` (seed name): output tokens per second over the last 60 s by model and
+    version, from ``inferlane_tokens_total`` at scrape time (the request path does nothing for it)."""
 
-    def __init__(self, rate: TokenRate) -> None:
+    def __init__(self, tokens: LoopCounter, rate: TokenRate) -> None:
+        self.tokens = tokens
         self.rate = rate
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -465,6 +467,10 @@ class _TokenRateCollector(Collector):
             "Output tokens per second over the last 60 s, by model and version (seed name).",
             labels=["model", "version"],
         )
-        for key, value in self.rate.rates(time.monotonic()):
+        totals: dict[tuple[str, str], float] = {}
+        for (_, _, model, version, kind, _), value in self.tokens.items():
+            if kind == "output":
+                totals[(model, version)] = totals.get((model, version), 0.0) + value
+        for key, value in self.rate.rates(totals, time.monotonic()).items():
             gauge.add_metric(list(key), value)
         yield gauge

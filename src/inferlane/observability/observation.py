@@ -7,11 +7,10 @@ Nothing here allocates per chunk beyond what the SSE tap needs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from inferlane.errors import InferlaneError
-from inferlane.model import Endpoint, ProxyResponse
+from inferlane.model import Endpoint
 from inferlane.observability.sse_usage import SseUsageTap
 from inferlane.observability.usage import Usage, find_usage
 
@@ -39,8 +38,10 @@ class Observation:
     __slots__ = (
         "attempts",
         "decided_at",
+        "generation",
         "model_label",
         "observer",
+        "response_model",
         "stream_ended_at",
         "stream_started_at",
         "tap",
@@ -56,38 +57,31 @@ class Observation:
         self.trace = trace
         #: the route's ``model`` label, used when the body names no model
         self.model_label: str | None = None
+        #: an OpenAI-style generation (chat/completions): token estimates apply when usage is missing
+        self.generation = False
         #: the proxy added ``stream_options.include_usage`` (the client did not ask)
         self.usage_requested = False
         self.upstream_s = 0.0
+        #: the model the upstream's answer names, when read (non-streamed answers; streams: ``tap.model``)
+        self.response_model: str | None = None
         self.attempts: list[Attempt] = []
         self.tap: SseUsageTap | None = None
         self.stream_started_at: float | None = None
         self.stream_ended_at: float | None = None
 
-    async def attempt(
-        self,
-        ctx: RequestContext,
-        backend: str,
-        endpoint: Endpoint,
-        send: Callable[[], Awaitable[ProxyResponse]],
-    ) -> ProxyResponse:
-        """Time one upstream attempt (and give it a trace span and ``traceparent`` when traced)."""
-        clock = self.observer.clock
+    def attempt_started(self, ctx: RequestContext, endpoint: Endpoint) -> Attempt:
+        """An upstream attempt begins (called by ``UpstreamCall``): a trace span id and ``traceparent``."""
         span_id = self.trace.attempt_header(ctx) if self.trace is not None else None
-        attempt = Attempt(endpoint, clock(), span_id)
+        attempt = Attempt(endpoint, self.observer.clock(), span_id)
         self.attempts.append(attempt)
-        try:
-            response = await send()
-            attempt.status = response.status
-            return response
-        except InferlaneError as error:
-            attempt.error_kind = error.kind
-            raise
-        finally:
-            attempt.end = clock()
-            seconds = attempt.end - attempt.start
-            self.upstream_s += seconds
-            self.observer.recorder.upstream_latency(backend, endpoint.authority, seconds)
+        return attempt
+
+    def attempt_ended(self, attempt: Attempt, backend: str) -> None:
+        """It answered (headers, or the whole small body) or failed: count its time as upstream time."""
+        attempt.end = self.observer.clock()
+        seconds = attempt.end - attempt.start
+        self.upstream_s += seconds
+        self.observer.recorder.upstream_latency(backend, attempt.endpoint.authority, seconds)
 
     def stream_ended(self, now: float) -> None:
         if self.stream_ended_at is None and self.stream_started_at is not None:
@@ -95,49 +89,72 @@ class Observation:
             self.upstream_s += now - self.stream_started_at
 
 
-class ObservedStream:
-    """Relays the upstream stream, timing it and reading its usage (SSE tap, or the tail of other bodies)."""
+class StreamWatch:
+    """Reads a relayed stream for observability: the SSE tap (or the tail of other bodies), its timing and
+    usage. Synchronous, so the relay calls it without an extra coroutine per chunk (``UpstreamStream``
+    takes it as its ``watch``; other streams are wrapped in :class:`ObservedStream`)."""
 
-    __slots__ = ("_ctx", "_inner", "_obs", "_tail", "_tap")
+    __slots__ = ("_ctx", "_ended", "_obs", "_tail", "_tap")
 
-    def __init__(
-        self, inner: AsyncIterator[bytes], obs: Observation, ctx: RequestContext, tap: SseUsageTap | None
-    ) -> None:
-        self._inner = inner
+    def __init__(self, obs: Observation, ctx: RequestContext, tap: SseUsageTap | None) -> None:
         self._obs = obs
         self._ctx = ctx
         self._tap = tap
         self._tail = b""
+        self._ended = False
         obs.tap = tap
         obs.stream_started_at = obs.observer.clock()
 
-    def __aiter__(self) -> ObservedStream:
-        return self
-
-    async def __anext__(self) -> bytes:
+    def feed(self, chunk: bytes) -> bytes:
+        """The bytes to relay for ``chunk`` (empty while an SSE event is incomplete)."""
         tap = self._tap
-        while True:
-            try:
-                chunk = await self._inner.__anext__()
-            except StopAsyncIteration:
-                rest = tap.finish() if tap is not None else b""
-                self._end()
-                if rest:
-                    return rest
-                raise
-            except BaseException:
-                self._end()
-                raise
-            if tap is None:
-                self._tail = chunk[-_TAIL:] if len(chunk) >= _TAIL else (self._tail + chunk)[-_TAIL:]
-                return chunk
-            out = tap.feed(chunk, self._obs.observer.clock())
-            if out:
-                return out
+        if tap is None:
+            self._tail = chunk[-_TAIL:] if len(chunk) >= _TAIL else (self._tail + chunk)[-_TAIL:]
+            return chunk
+        return tap.feed(chunk, self._obs.observer.clock() if tap.first_token_at is None else 0.0)
 
-    def _end(self) -> None:
+    def finish(self) -> bytes:
+        """The upstream ended: what is left to relay (an unterminated last event)."""
+        rest = self._tap.finish() if self._tap is not None else b""
+        self.ended()
+        return rest
+
+    def ended(self) -> None:
+        """The stream is over (finished, broken or abandoned): time it and settle its usage."""
+        if self._ended:
+            return
+        self._ended = True
         obs = self._obs
         obs.stream_ended(obs.observer.clock())
         usage: Usage | None = self._tap.usage if self._tap is not None else find_usage(self._tail)
         if usage is not None and self._ctx.usage is None:
             self._ctx.usage = usage
+
+
+class ObservedStream:
+    """A :class:`StreamWatch` around a stream that is not an ``UpstreamStream`` (e.g. made by a stage)."""
+
+    __slots__ = ("_inner", "_watch")
+
+    def __init__(self, inner: AsyncIterator[bytes], watch: StreamWatch) -> None:
+        self._inner = inner
+        self._watch = watch
+
+    def __aiter__(self) -> ObservedStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while True:
+            try:
+                chunk = await self._inner.__anext__()
+            except StopAsyncIteration:
+                rest = self._watch.finish()
+                if rest:
+                    return rest
+                raise
+            except BaseException:
+                self._watch.ended()
+                raise
+            out = self._watch.feed(chunk)
+            if out:
+                return out

@@ -14,7 +14,7 @@ from inferlane.config.schema import ProxyConfig
 from inferlane.observability.metrics import ProxyMetrics
 from inferlane.observability.observation import Observation
 from inferlane.observability.recorder import RequestRecorder
-from inferlane.observability.usage import Usage, estimate_prompt_tokens, is_generation
+from inferlane.observability.usage import Usage, estimate_prompt_tokens
 from inferlane.upstream.lease import Result
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def settle_usage(ctx: RequestContext, status: int) -> Usage | None:
     if usage is not None:
         return usage if isinstance(usage, Usage) else None
     obs = ctx.observation
-    if obs is None or obs.stream_started_at is None or not is_generation(ctx.request.path):
+    if obs is None or obs.stream_started_at is None or not obs.generation:
         return None
     if not (200 <= status < 300 or status == 499):
         return None

@@ -42,12 +42,13 @@ def field(tag: int, payload: bytes) -> bytes:
 class OtlpEncoder:
     """Encodes spans; keeps the encoded attribute keys and the resource/scope prefix it reuses."""
 
-    #: encoded string attributes kept for reuse (methods, models, routes repeat); cleared when full
+    #: encoded string and int attributes kept for reuse (methods, models, routes, statuses repeat); each
+    #: cache is cleared when full
     CACHE_LIMIT = 4096
 
     def __init__(self, resource: Attributes, scope: str = "inferlane") -> None:
         self._keys: dict[str, bytes] = {}
-        self._attributes: dict[tuple[str, str | int | float | bool], bytes] = {}
+        self._attributes: dict[type, dict[tuple[str, str | int | float | bool], bytes]] = {str: {}, int: {}}
         resource_body = b"".join(field(0x0A, self.key_value(k, v)) for k, v in resource.items())
         self._resource = field(0x0A, resource_body)  # ResourceSpans.resource (1)
         self._scope = field(0x0A, field(0x0A, scope.encode()))  # ScopeSpans.scope (1) = {name (1)}
@@ -86,16 +87,16 @@ class OtlpEncoder:
         parts.append(b"\x30" + varint(kind))  # kind (6)
         parts.append(b"\x39" + _FIXED64.pack(start_ns))  # start_time_unix_nano (7)
         parts.append(b"\x41" + _FIXED64.pack(end_ns))  # end_time_unix_nano (8)
-        cache = self._attributes
+        caches = self._attributes
         for item in attributes.items():
-            if type(item[1]) is not str:
-                parts.append(field(0x4A, self.key_value(*item)))  # attributes (9)
-                continue
-            encoded = cache.get(item)
+            cache = caches.get(type(item[1]))  # one per type: (k, 1) and (k, True) are equal keys
+            encoded = cache.get(item) if cache is not None else None
             if encoded is None:
-                if len(cache) >= self.CACHE_LIMIT:
-                    cache.clear()
-                encoded = cache[item] = field(0x4A, self.key_value(*item))
+                encoded = field(0x4A, self.key_value(*item))  # attributes (9)
+                if cache is not None:
+                    if len(cache) >= self.CACHE_LIMIT:
+                        cache.clear()
+                    cache[item] = encoded
             parts.append(encoded)
         if error:
             parts.append(_STATUS_ERROR)

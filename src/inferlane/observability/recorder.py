@@ -23,7 +23,7 @@ Key = tuple[str, str, str, str, int]  # route, backend, model, version, status
 class _Children:
     """The label children of one (route, backend, model, version, status)."""
 
-    __slots__ = ("duration", "latency_ms", "model_version", "requests", "tokens", "tpot", "ttft")
+    __slots__ = ("duration", "latency_ms", "requests", "tokens", "tpot", "ttft")
 
     def __init__(self, m: ProxyMetrics, key: Key) -> None:
         route, backend, model, version, status = key
@@ -34,7 +34,6 @@ class _Children:
         self.latency_ms = m.inference_latency_ms.labels(model, version)
         self.ttft = m.ttft.labels(route, backend, model, version)
         self.tpot = m.tpot.labels(route, backend, model, version)
-        self.model_version = (model, version)
         #: (type, estimated) -> (inferlane_tokens_total child, ai_inference_tokens_total child)
         self.tokens: dict[tuple[str, str], tuple[Any, Any]] = {}
 
@@ -129,6 +128,5 @@ class RequestRecorder:
         children.count_tokens(m, key, "input", estimated, usage.input_tokens)
         if usage.output_tokens:
             children.count_tokens(m, key, "output", estimated, usage.output_tokens)
-            m.token_rate.add(children.model_version, usage.output_tokens, self.clock())
         if usage.cached_tokens:
             children.count_tokens(m, key, "cached", estimated, usage.cached_tokens)

@@ -15,9 +15,16 @@ from inferlane.observability.otlp import KIND_CLIENT, KIND_INTERNAL, KIND_SERVER
 from inferlane.observability.usage import Usage
 
 if TYPE_CHECKING:
+    from inferlane.observability.observation import Attempt
     from inferlane.observability.tracing import RequestTrace
     from inferlane.pipeline.context import RequestContext
 
+_REQUEST_PARAMETERS = (
+    ("max_tokens", "gen_ai.request.max_tokens"),
+    ("max_completion_tokens", "gen_ai.request.max_tokens"),
+    ("temperature", "gen_ai.request.temperature"),
+    ("top_p", "gen_ai.request.top_p"),
+)
 _OPERATIONS = (
     ("/chat/completions", "chat"),
     ("/completions", "text_completion"),
@@ -82,28 +89,41 @@ def request_spans(
     last = len(obs.attempts) - 1
     for i, attempt in enumerate(obs.attempts):
         stop = obs.stream_ended_at if i == last and obs.stream_ended_at is not None else attempt.end
-        authority = attempt.endpoint.authority
-        host, _, port = authority.rpartition(":")
-        attrs: dict[str, Any] = {
-            "server.address": host or authority,
-            "inferlane.backend": attempt.endpoint.backend,
-            "inferlane.attempt": i + 1,
-        }
-        if port.isdigit():
-            attrs["server.port"] = int(port)
-        if operation:
-            attrs["gen_ai.operation.name"] = operation
-        if ctx.model:
-            attrs["gen_ai.request.model"] = ctx.model
-        if attempt.status:
-            attrs["http.response.status_code"] = attempt.status
-        if attempt.error_kind:
-            attrs["error.type"] = attempt.error_kind
         span_id = bytes.fromhex(attempt.span_id or trace.new_span_id())
-        failed = attempt.status >= 500 or bool(attempt.error_kind)
-        span_name = f"{ctx.request.method} {authority}"
-        times = ns(attempt.start), ns(stop)
-        yield encoder.span(trace_id, span_id, root_id, span_name, KIND_CLIENT, *times, attrs, failed)
+        yield encoder.span(
+            trace_id,
+            span_id,
+            root_id,
+            f"{ctx.request.method} {attempt.endpoint.authority}",
+            KIND_CLIENT,
+            ns(attempt.start),
+            ns(stop),
+            _attempt_attributes(ctx, attempt, i + 1, operation),
+            attempt.status >= 500 or bool(attempt.error_kind),
+        )
+
+
+def _attempt_attributes(
+    ctx: RequestContext, attempt: Attempt, number: int, operation: str | None
+) -> dict[str, Any]:
+    authority = attempt.endpoint.authority
+    host, _, port = authority.rpartition(":")
+    attrs: dict[str, Any] = {
+        "server.address": host or authority,
+        "inferlane.backend": attempt.endpoint.backend,
+        "inferlane.attempt": number,
+    }
+    if port.isdigit():
+        attrs["server.port"] = int(port)
+    if operation:
+        attrs["gen_ai.operation.name"] = operation
+    if ctx.model:
+        attrs["gen_ai.request.model"] = ctx.model
+    if attempt.status:
+        attrs["http.response.status_code"] = attempt.status
+    if attempt.error_kind:
+        attrs["error.type"] = attempt.error_kind
+    return attrs
 
 
 def _root_attributes(
@@ -129,10 +149,20 @@ def _root_attributes(
     if operation is None:
         return attributes
     attributes["gen_ai.operation.name"] = operation
+    json = ctx.json
+    if json is not None:
+        for key, name in _REQUEST_PARAMETERS:
+            value = json.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                attributes[name] = value
     if ctx.requested_model:
         attributes["gen_ai.request.model"] = ctx.requested_model
-    if ctx.model:
-        attributes["gen_ai.response.model"] = ctx.model
+    obs = ctx.observation
+    answered = None
+    if obs is not None:
+        answered = obs.tap.model if obs.tap is not None else obs.response_model
+    if answered or ctx.model:
+        attributes["gen_ai.response.model"] = answered or ctx.model
     usage = ctx.usage
     if isinstance(usage, Usage):
         attributes["gen_ai.usage.input_tokens"] = usage.input_tokens

@@ -1,39 +1,36 @@
-"""Output tokens per second over a sliding window, per label set (pure: callers pass ``now``).
+"""Tokens per second over a sliding window, computed when read (pure: callers pass ``now``).
 
-Counts go into one-second buckets; the rate is the window's sum over the window's length, so a model that
-stops serving falls to 0 within one window.
+The request path only increments its token counters; when ``/metrics`` is scraped, the cumulative totals
+are compared with the newest earlier reading at least one window old (or with zero at start-up), so
+``model_tokens_per_second`` costs requests nothing and falls to 0 within a window once a model stops.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Mapping
 
 Key = tuple[str, str]
 
 
 class TokenRate:
-    def __init__(self, window: float = 60.0) -> None:
+    def __init__(self, window: float = 60.0, started: float = 0.0, min_gap: float = 1.0) -> None:
         self.window = window
-        self._buckets: dict[Key, deque[list[float]]] = {}
+        #: readings closer together than this are not kept (frequent scrapers would grow the history)
+        self.min_gap = min_gap
+        self._readings: deque[tuple[float, dict[Key, float]]] = deque([(started, {})])
 
-    def add(self, key: Key, tokens: int, now: float) -> None:
-        second = float(int(now))
-        buckets = self._buckets.get(key)
-        if buckets is None:
-            buckets = self._buckets[key] = deque()
-        if buckets and buckets[-1][0] == second:
-            buckets[-1][1] += tokens
-        else:
-            buckets.append([second, float(tokens)])
-        self._trim(buckets, now)
-
-    def _trim(self, buckets: deque[list[float]], now: float) -> None:
-        while buckets and buckets[0][0] <= now - self.window:
-            buckets.popleft()
-
-    def rates(self, now: float) -> Iterator[tuple[Key, float]]:
-        """(key, tokens per second) for every key seen; keys idle for a whole window report 0."""
-        for key, buckets in self._buckets.items():
-            self._trim(buckets, now)
-            yield key, sum(count for _, count in buckets) / self.window
+    def rates(self, totals: Mapping[Key, float], now: float) -> dict[Key, float]:
+        """Per key: (total now − total at the baseline reading) / seconds since that reading."""
+        readings = self._readings
+        while len(readings) > 1 and readings[1][0] <= now - self.window:
+            readings.popleft()
+        base_time, base = readings[0]
+        elapsed = now - base_time
+        rates = {
+            key: (total - base.get(key, 0.0)) / elapsed if elapsed > 0 else 0.0
+            for key, total in totals.items()
+        }
+        if now - readings[-1][0] >= self.min_gap:
+            readings.append((now, dict(totals)))
+        return rates

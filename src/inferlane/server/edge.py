@@ -65,6 +65,8 @@ class Edge:
             limit = self.config.max_concurrent_requests
             error = Overloaded(f"too many concurrent requests (server.maxConcurrentRequests={limit})")
             self.metrics.requests.labels("-", "-", str(error.status), error.kind).inc()
+            for hook in self.finished_hooks:
+                hook(None, error.status, error.kind, 0.0)
             return self._closing(error_response(error, extra))
         self.in_flight += 1
         pipeline = self.holder.acquire()

@@ -13,13 +13,14 @@ import hmac
 from collections.abc import Mapping
 
 from inferlane.discovery.load_report import ORCA_REQUEST_HEADER, ORCA_RESPONSE_HEADER, parse_orca
-from inferlane.errors import NoHealthyEndpoint
+from inferlane.errors import InferlaneError, NoHealthyEndpoint
 from inferlane.model import ProxyResponse
 from inferlane.picking.prompt import pick_request
 from inferlane.picking.view import PickRequest
 from inferlane.pipeline.context import RequestContext
 from inferlane.upstream.backend import Backend
 from inferlane.upstream.endpoint_state import EndpointState
+from inferlane.upstream.lease import Lease
 
 PICK_KEY = "pick_request"
 ENDPOINT_HEADER = "x-inferlane-endpoint"
@@ -86,15 +87,28 @@ class UpstreamCall:
         if orca and not asked:
             ctx.upstream_headers[ORCA_REQUEST_HEADER] = "TEXT"
         lease = pool.lease(state, pool.picker.uncached_tokens(choice))
-        if ctx.observation is not None:  # timing, upstream latency, trace span + traceparent
-            response: ProxyResponse = await ctx.observation.attempt(
-                ctx, backend.name, state.endpoint, lambda: backend.client.send(ctx, lease)
-            )
-        else:
-            response = await backend.client.send(ctx, lease)
+        response = await self._send(ctx, backend, lease, state)
         if orca:
             self._read_orca(response, state, pool.clock(), keep=asked)
         return response
+
+    @staticmethod
+    async def _send(
+        ctx: RequestContext, backend: Backend, lease: Lease, state: EndpointState
+    ) -> ProxyResponse:
+        obs = ctx.observation
+        if obs is None:
+            return await backend.client.send(ctx, lease)
+        attempt = obs.attempt_started(ctx, state.endpoint)  # timing, trace span id + traceparent
+        try:
+            response = await backend.client.send(ctx, lease)
+            attempt.status = response.status
+            return response
+        except InferlaneError as error:
+            attempt.error_kind = error.kind
+            raise
+        finally:
+            obs.attempt_ended(attempt, backend.name)
 
     def _debug(self, ctx: RequestContext) -> bool:
         headers = ctx.request.headers

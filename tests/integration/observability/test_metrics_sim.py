@@ -122,3 +122,16 @@ async def test_tenant_label_is_opt_in_and_capped(sim, proxies, http):
     assert value(m, "inferlane_tenant_requests_total", tenant="other") == 1
     assert value(m, "inferlane_tenant_tokens_total", tenant="acme", type="output") == 4
     assert not [name for (name, labels) in m if ("tenant", "initech") in labels]
+
+
+async def test_model_names_chosen_by_clients_cannot_grow_the_series_without_bound(sim, proxies, http):
+    fleet = await sim()
+    proxy = await proxies(proxy_config({"m": [fleet.replicas[0].url]}, metrics={"maxModels": 1}))
+    for model in ["m", "random-1", "random-2"]:
+        body = {"model": model, "messages": MESSAGES}
+        async with http.post(proxy.url + "/v1/chat/completions", json=body) as resp:
+            await resp.read()
+    m = await scrape(http, proxy.admin_url)
+    assert value(m, "http_requests_total", model="m", status="200") == 1
+    assert value(m, "http_requests_total", model="other", status="404") == 2
+    assert not [labels for (_, labels) in m if ("model", "random-1") in labels]

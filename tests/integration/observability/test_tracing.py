@@ -109,6 +109,8 @@ async def test_genai_usage_and_ttft_on_a_streamed_generation(receiver, sim, http
     (root,) = [s for s in receiver.spans if s.kind == Span.SPAN_KIND_SERVER]
     attrs = attributes(root.attributes)
     assert attrs["gen_ai.usage.output_tokens"] == 4 and attrs["gen_ai.usage.input_tokens"] > 0
+    assert attrs["gen_ai.response.model"] == "m"  # as the simulator's stream names it
+    assert attrs["gen_ai.request.max_tokens"] == 4
     assert (
         0
         < attrs["gen_ai.server.time_to_first_token"]
@@ -160,3 +162,23 @@ async def test_a_missing_collector_costs_requests_nothing_and_is_counted(upstrea
     registry = proxy.app.metrics.registry
     assert registry.get_sample_value("inferlane_trace_spans_total", {"result": "failed"}) == 3 * 3
     assert registry.get_sample_value("inferlane_trace_spans_total", {"result": "exported"}) is None
+
+
+async def test_each_retry_is_its_own_client_span(receiver, upstreams, http):
+    up = await upstreams(script=["status=503"])
+    config = proxy_config({"llm": [up.url]}, tracing=tracing(receiver))
+    proxy = await start_proxy(config)
+    try:
+        async with http.post(proxy.url + "/v1/chat/completions", json={"model": "m"}) as resp:
+            assert resp.status == 200
+    finally:
+        await proxy.app.shutdown()
+    attempts = sorted(
+        (s for s in receiver.spans if s.kind == Span.SPAN_KIND_CLIENT), key=lambda s: s.start_time_unix_nano
+    )
+    statuses = [attributes(s.attributes)["http.response.status_code"] for s in attempts]
+    assert statuses == [503, 200]
+    assert [attributes(s.attributes)["inferlane.attempt"] for s in attempts] == [1, 2]
+    assert attempts[0].status.code == 2  # STATUS_CODE_ERROR
+    sent = [seen.headers["traceparent"].split("-")[2] for seen in up.requests]
+    assert sent == [s.span_id.hex() for s in attempts]

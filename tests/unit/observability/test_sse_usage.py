@@ -32,6 +32,7 @@ def test_strips_the_usage_only_event_and_keeps_everything_else_byte_for_byte():
     assert relay(tap, STREAM) == b"".join(STREAM).replace(USAGE, b"")
     assert tap.usage == Usage(7, 3, 4)
     assert (tap.token_events, tap.first_token_at, tap.done, tap.stripped) == (3, 1.0, True, True)
+    assert tap.model == "m"
 
 
 def test_keeps_the_usage_event_when_the_client_asked_for_it():
@@ -87,3 +88,18 @@ def test_continuous_usage_events_count_as_tokens_and_are_never_stripped():
     assert relay(tap, [ROLE, with_usage, DONE]) == ROLE + with_usage + DONE
     assert tap.token_events == 1
     assert tap.usage == Usage(7, 3, 4)
+
+
+def test_openai_style_null_usage_on_every_chunk():
+    def chunk(text: str) -> bytes:
+        return token(text)[:-3] + b',"usage":null}\n\n'
+
+    tap = SseUsageTap(strip=True)
+    assert relay(tap, [chunk("a"), chunk("b"), USAGE, DONE]) == chunk("a") + chunk("b") + DONE
+    assert (tap.token_events, tap.usage) == (2, Usage(7, 3, 4))
+
+
+def test_several_token_events_in_one_read_are_all_counted():
+    tap = SseUsageTap(strip=False)
+    relay(tap, [ROLE + token("a"), token("b") + token("c") + token("d"), DONE])
+    assert tap.token_events == 4

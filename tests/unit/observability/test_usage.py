@@ -9,6 +9,7 @@ from inferlane.observability.usage import (
     Usage,
     estimate_output_tokens,
     estimate_prompt_tokens,
+    find_model,
     find_usage,
     usage_from,
 )
@@ -34,6 +35,11 @@ def test_finds_the_top_level_usage_of_a_completion():
 )
 def test_no_usage(body: bytes):
     assert find_usage(body) is None
+
+
+def test_model_is_read_from_the_head_of_the_answer():
+    assert find_model(b'{"id":"x","object":"chat.completion","model":"qwen-7b","choices":[]}') == "qwen-7b"
+    assert find_model(b'{"id":"x","choices":[]}') is None
 
 
 def test_embeddings_usage_has_no_completion_tokens():
