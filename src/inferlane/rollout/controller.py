@@ -20,6 +20,7 @@ from inferlane.pipeline.context import RequestContext
 from inferlane.rollout import state as machine
 from inferlane.rollout.analysis import AnalysisSpec, SampleWindow, is_failure, judge
 from inferlane.rollout.state import Phase, RolloutSpec, RolloutState, Step
+from inferlane.stages.split.assign import FIRST_CHOICE_KEY, MODEL_KEY
 from inferlane.stages.split.weights import WeightOverrides
 
 log = logging.getLogger("inferlane.rollout")
@@ -100,14 +101,20 @@ class RolloutController:
     # --- measurements (hot path: every finished request) ---------------------------------------------
 
     def observe(self, ctx: RequestContext | None, status: int, error_kind: str, seconds: float) -> None:
-        if not self.rollouts or ctx is None or ctx.version is None or status == _CLIENT_CLOSED:
+        if not self.rollouts or ctx is None or status == _CLIENT_CLOSED:
             return
-        tracked = self.rollouts.get(ctx.requested_model or "") or self.rollouts.get(ctx.model or "")
-        if tracked is None:
-            return
-        window = tracked.windows.get(ctx.version)
+        first = ctx.extra.get(FIRST_CHOICE_KEY)
+        if first is not None:  # a fallback model answered: the version chosen first failed
+            self._record(first[0], first[1], seconds, True)
+        model = ctx.extra.get(MODEL_KEY)
+        if model is not None and ctx.version is not None:
+            self._record(model.name, ctx.version, seconds, is_failure(status))
+
+    def _record(self, model: str, version: str | None, seconds: float, failed: bool) -> None:
+        tracked = self.rollouts.get(model)
+        window = tracked.windows.get(version) if tracked is not None and version is not None else None
         if window is not None:
-            window.add(self.clock(), seconds, is_failure(status))
+            window.add(self.clock(), seconds, failed)
 
     # --- time ----------------------------------------------------------------------------------------
 

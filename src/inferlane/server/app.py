@@ -13,6 +13,7 @@ from typing import Any
 
 from inferlane.config.load import load_config
 from inferlane.config.problems import ConfigError, format_report
+from inferlane.config.rollouts import registry_versions
 from inferlane.config.schema import ProxyConfig
 from inferlane.observability.access_log import AccessLog
 from inferlane.observability.metrics import ProxyMetrics
@@ -112,7 +113,9 @@ class App:
         edge.finished_hooks.insert(0, self.observer.finished)
         edge.finished_hooks.append(route_latency_hook(self.metrics))
         edge.finished_hooks.append(self.rollouts.observe)
-        rollout_admin = RolloutAdmin(self.rollouts, self.overrides)
+        rollout_admin = RolloutAdmin(
+            self.rollouts, self.overrides, lambda model: registry_versions(self.config, model)
+        )
         admin = AdminApi(
             self.probes,
             self.metrics,

@@ -29,7 +29,9 @@ async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str,
 @pytest.fixture
 async def admin(upstreams, proxies) -> str:
     up = await upstreams()
-    proxy = await proxies(proxy_config({"chat": [up.url]}, admin={"token": "s3cret"}, rollouts=[ROLLOUT]))
+    models = [{"name": "chat", "versions": [{"version": "v1"}, {"version": "v2"}]}]
+    config = proxy_config({"chat": [up.url]}, admin={"token": "s3cret"}, models=models, rollouts=[ROLLOUT])
+    proxy = await proxies(config)
     return proxy.admin_url
 
 

@@ -12,6 +12,10 @@ from inferlane.config.load import parse_config
 from support.proxy import proxy_config
 
 TOKEN = {"Authorization": "Bearer s3cret"}
+MODELS = [
+    {"name": "chat", "versions": [{"version": "v1"}, {"version": "v2"}]},
+    {"name": "embed", "versions": [{"version": "a"}, {"version": "b"}]},
+]
 
 
 def rollout(**changes: Any) -> dict[str, Any]:
@@ -29,7 +33,7 @@ async def started(upstreams, proxies, **sections: Any):
     up = await upstreams()
     sections.setdefault("admin", {"token": "s3cret"})
     sections.setdefault("rollouts", [rollout()])
-    return await proxies(proxy_config({"chat": [up.url]}, **sections))
+    return await proxies(proxy_config({"chat": [up.url]}, models=MODELS, **sections))
 
 
 async def test_status_and_commands(upstreams, proxies, http, caplog: pytest.LogCaptureFixture):
@@ -112,6 +116,14 @@ async def test_weights_put_validate_conflict_and_delete(upstreams, proxies, http
             assert "invalid weights body" in (await resp.json())["error"]["message"]
     async with http.put(url + "embed/weights", data=b"{not json", headers=TOKEN) as resp:
         assert resp.status == 400
+    async with http.put(url + "embed/weights", json={"weights": {"a": 1, "z": 1}}, headers=TOKEN) as resp:
+        assert resp.status == 400
+        assert (
+            "unknown version(s) z of model 'embed'; versions: a, b" in (await resp.json())["error"]["message"]
+        )
+    async with http.put(url + "nope/weights", json={"weights": {"a": 1}}, headers=TOKEN) as resp:
+        assert resp.status == 404
+        assert (await resp.json())["error"]["message"].startswith("model not found in registry: nope")
 
     with caplog.at_level(logging.INFO, logger="inferlane.admin"):
         async with http.put(
@@ -142,7 +154,7 @@ async def test_weights_put_validate_conflict_and_delete(upstreams, proxies, http
 
 async def test_reload_keeps_rollout_state_and_removal_clears_weights(upstreams, proxies, http):
     up = await upstreams()
-    config = proxy_config({"chat": [up.url]}, admin={"token": "s3cret"}, rollouts=[rollout()])
+    config = proxy_config({"chat": [up.url]}, admin={"token": "s3cret"}, models=MODELS, rollouts=[rollout()])
     proxy = await proxies(config)
     async with http.post(proxy.admin_url + "/admin/rollouts/chat/promote", headers=TOKEN) as resp:
         assert (await resp.json())["weights"] == {"v1": 50, "v2": 50}

@@ -13,7 +13,9 @@ from inferlane.config.rollouts import RolloutConfig
 from inferlane.model import ProxyRequest
 from inferlane.observability.metrics import ProxyMetrics
 from inferlane.pipeline.context import RequestContext
+from inferlane.registry.model import Model
 from inferlane.rollout.controller import RolloutController
+from inferlane.stages.split.assign import FIRST_CHOICE_KEY, MODEL_KEY
 from inferlane.stages.split.weights import WeightOverrides
 
 
@@ -34,13 +36,19 @@ def rollouts(**rollout: Any) -> list[RolloutConfig]:
         "analysis": {"interval": "1s", "window": "30s", "minSamples": 10},
     }
     entry.update(rollout)
-    return parse_config(yaml.safe_dump({"rollouts": [entry]})).rollouts
+    models = [{"name": "chat", "versions": [{"version": v} for v in ("v1", "v2", "v3")]}]
+    return parse_config(yaml.safe_dump({"models": models, "rollouts": [entry]})).rollouts
 
 
-def ctx(model: str, version: str | None) -> RequestContext:
+def ctx(model: str, version: str | None, first_choice: tuple[str, str] | None = None) -> RequestContext:
+    """A finished request as the split stage leaves it: the registry model, the version, the served name."""
     request = ProxyRequest("POST", "/v1/chat/completions", "/v1/chat/completions", {}, b"", "", 0.0)
-    context = RequestContext(request, "r", 0.0, 10.0, {"model": model})
+    context = RequestContext(request, "r", 0.0, 10.0, {"model": "an-alias"})
+    context.extra[MODEL_KEY] = Model(model)
+    context.model = f"served-{model}-{version}"
     context.version = version
+    if first_choice is not None:
+        context.extra[FIRST_CHOICE_KEY] = first_choice
     return context
 
 
@@ -124,6 +132,15 @@ def test_ignores_other_models_unversioned_and_client_hangups(setup: Any) -> None
     controller.observe(ctx("chat", "v2"), 499, "client_disconnect", 1.0)
     controller.observe(None, 500, "bad_request", 1.0)
     assert controller.describe("chat")["analysis"]["versions"]["v2"]["samples"] == 0
+
+
+def test_a_fallback_answer_counts_as_a_failure_of_the_version_that_failed(setup: Any) -> None:
+    controller, _, _, _ = setup
+    controller.configure(rollouts())
+    controller.observe(ctx("bigger-model", "1", first_choice=("chat", "v2")), 200, "", 0.3)
+    versions = controller.describe("chat")["analysis"]["versions"]
+    assert versions["v2"] == {"samples": 1, "errors": 1, "errorRate": 1.0, "p99Ms": 300.0}
+    assert versions["v1"]["samples"] == 0
 
 
 def test_reload_keeps_state_restarts_on_new_versions_and_drops_removed(setup: Any) -> None:
