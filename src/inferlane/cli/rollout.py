@@ -96,7 +96,7 @@ def describe(rollout: dict[str, Any]) -> str:
         ago = f"{analysis['secondsAgo']:.0f}s ago"
         lines.append(f"  last analysis ({ago}): {analysis['lastResult']} — {analysis['lastReason']}")
     for version, stats in analysis["versions"].items():
-        p99 = "-" if stats["p99Ms"] is None else f"{stats['p99Ms']:g}ms"
+        p99 = "-" if stats["p99Ms"] is None else f"{stats['p99Ms']:.3g}ms"
         lines.append(
             f"  {version}: {stats['samples']} requests in the window, "
             f"{stats['errorRate']:.2%} failed, p99 {p99}"

@@ -106,7 +106,7 @@ def judge(spec: AnalysisSpec, version: str, stats: WindowStats) -> Verdict:
     if stats.samples < spec.min_samples:
         return Verdict(
             Outcome.INCONCLUSIVE,
-            f"not enough traffic: canary {version} has {stats.samples} of the {spec.min_samples} samples "
+            f"not enough traffic: canary {version!r} has {stats.samples} of the {spec.min_samples} samples "
             f"needed in the last {window}",
             stats=stats,
         )
@@ -114,7 +114,7 @@ def judge(spec: AnalysisSpec, version: str, stats: WindowStats) -> Verdict:
     if stats.error_rate > spec.max_error_rate:
         return Verdict(
             Outcome.FAILED,
-            f"error rate {stats.error_rate:.2%} of canary {version} is above the limit "
+            f"error rate {stats.error_rate:.2%} of canary {version!r} is above the limit "
             f"{spec.max_error_rate:.2%} ({measured} in the last {window})",
             "error_rate",
             stats,
@@ -122,12 +122,14 @@ def judge(spec: AnalysisSpec, version: str, stats: WindowStats) -> Verdict:
     if stats.p99 is not None and stats.p99 > spec.max_p99:
         return Verdict(
             Outcome.FAILED,
-            f"p99 latency {_ms(stats.p99)} of canary {version} is above the limit {_ms(spec.max_p99)} "
+            f"p99 latency {_ms(stats.p99)} of canary {version!r} is above the limit {_ms(spec.max_p99)} "
             f"({measured} in the last {window})",
             "p99_latency",
             stats,
         )
-    return Verdict(Outcome.PASSED, f"canary {version} healthy: {measured} in the last {window}", stats=stats)
+    return Verdict(
+        Outcome.PASSED, f"canary {version!r} healthy: {measured} in the last {window}", stats=stats
+    )
 
 
 def _ms(seconds: float) -> str:

@@ -38,7 +38,7 @@ async def admin(upstreams, proxies) -> str:
 async def test_status_and_promote_with_token(admin: str, capsys, monkeypatch) -> None:
     code, out, _ = await cli(capsys, "status", "--admin", admin)
     assert code == 0
-    assert "chat: Paused — paused at step 2/4 with canary v2 at 10% until promoted" in out
+    assert "chat: Paused — paused until promoted at step 2/4, canary 'v2' at 10%" in out
     assert "weights: v1 90%, v2 10%   step 2/4" in out
     assert "v2: 0 requests in the window, 0.00% failed, p99 -" in out
 
@@ -52,9 +52,9 @@ async def test_status_and_promote_with_token(admin: str, capsys, monkeypatch) ->
     code, out, _ = await cli(capsys, "pause", "chat", "--admin", admin, "--json")
     assert code == 0 and json.loads(out)["paused"] is True
     code, out, _ = await cli(capsys, "resume", "chat", "--admin", admin)
-    assert code == 0 and "Paused — paused at step 4/4" in out and "until promoted" in out
+    assert code == 0 and "Paused — paused until promoted at step 4/4, canary 'v2' at 50%" in out
     code, out, _ = await cli(capsys, "abort", "chat", "--admin", admin, "--token", "s3cret")
-    assert code == 0 and "Aborted — rolled back to 100% on stable v1: aborted by an operator" in out
+    assert code == 0 and "Aborted — rolled back to 100% on stable 'v1': aborted by an operator" in out
     code, _, err = await cli(capsys, "abort", "chat", "--admin", admin)
     assert code == 1 and "409: rollout of chat is already rolled back" in err
     code, _, err = await cli(capsys, "promote", "chat", "--admin", admin)
@@ -62,7 +62,7 @@ async def test_status_and_promote_with_token(admin: str, capsys, monkeypatch) ->
     code, out, _ = await cli(capsys, "resume", "chat", "--admin", admin)
     assert code == 0 and "weights: v1 90%, v2 10%   step 2/4   attempt 2" in out
     code, out, _ = await cli(capsys, "promote", "chat", "--full", "--admin", admin)
-    assert code == 0 and "chat: Healthy — complete: canary v2 takes 100% of traffic" in out
+    assert code == 0 and "chat: Healthy — complete: canary 'v2' takes 100% of traffic" in out
 
 
 async def test_errors_are_clear(admin: str, capsys, unused_tcp_port: int) -> None:

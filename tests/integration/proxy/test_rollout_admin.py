@@ -42,7 +42,7 @@ async def test_status_and_commands(upstreams, proxies, http, caplog: pytest.LogC
     async with http.get(admin + "/admin/rollouts") as resp:
         (status,) = (await resp.json())["rollouts"]
     assert status["phase"] == "Paused" and status["weights"] == {"v1": 90, "v2": 10}
-    assert "step 2/4" in status["message"] and "until promoted" in status["message"]
+    assert status["message"] == "paused until promoted at step 2/4, canary 'v2' at 10%"
 
     with caplog.at_level(logging.INFO, logger="inferlane.admin"):
         async with http.post(admin + "/admin/rollouts/chat/promote", headers=TOKEN) as resp:

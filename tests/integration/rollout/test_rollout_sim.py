@@ -102,7 +102,7 @@ async def test_a_faulty_canary_rolls_back_on_its_own(fleets, proxies, http) -> N
     answer = await status(http, proxy)
     assert answer["weights"] == {"v1": 100, "v2": 0}
     assert answer["rollbackReason"] == "error_rate"
-    assert "rolled back to 100% on stable v1: error rate" in answer["message"]
+    assert "rolled back to 100% on stable 'v1': error rate" in answer["message"]
     after = Counter()
     for _ in range(30):
         async with http.post(proxy.url + "/v1/chat/completions", json=CHAT) as resp:

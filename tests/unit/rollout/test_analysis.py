@@ -27,11 +27,16 @@ def filled(count: int, seconds: float = 0.1, failed_every: int = 0, now: float =
 @pytest.mark.parametrize(
     ("stats", "outcome", "check", "says"),
     [
-        (WindowStats(99, 0, 0.1), Outcome.INCONCLUSIVE, "", "99 of the 100 samples needed in the last 1m"),
+        (
+            WindowStats(99, 0, 0.1),
+            Outcome.INCONCLUSIVE,
+            "",
+            "canary 'v2' has 99 of the 100 samples needed in the last 1m",
+        ),
         (WindowStats(0, 0, None), Outcome.INCONCLUSIVE, "", "0 of the 100 samples"),
         (WindowStats(100, 1, 0.5), Outcome.PASSED, "", "1/100 failed, p99 500ms"),
-        (WindowStats(100, 2, 0.1), Outcome.FAILED, "error_rate", "error rate 2.00% of canary v2"),
-        (WindowStats(1000, 0, 0.501), Outcome.FAILED, "p99_latency", "p99 latency 501ms of canary v2"),
+        (WindowStats(100, 2, 0.1), Outcome.FAILED, "error_rate", "error rate 2.00% of canary 'v2'"),
+        (WindowStats(1000, 0, 0.501), Outcome.FAILED, "p99_latency", "p99 latency 501ms of canary 'v2'"),
         # both bad: the error rate is what is reported
         (WindowStats(100, 50, 3.0), Outcome.FAILED, "error_rate", "above the limit 1.00%"),
     ],

@@ -107,7 +107,7 @@ def test_faulty_canary_rolls_back_with_log_and_metric(setup: Any, caplog: pytest
     assert sample(metrics, "inferlane_rollout_phase", model="chat", phase="Degraded") == 1
     degraded = [r for r in caplog.records if getattr(r, "phase", None) == "Degraded"]
     assert len(degraded) == 1 and degraded[0].levelno == logging.WARNING
-    assert "error rate 100.00% of canary v2" in degraded[0].getMessage()
+    assert "error rate 100.00% of canary 'v2'" in degraded[0].getMessage()
 
 
 def test_thin_traffic_is_inconclusive(setup: Any) -> None:
