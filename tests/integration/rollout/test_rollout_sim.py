@@ -112,6 +112,11 @@ async def test_a_faulty_canary_rolls_back_on_its_own(fleets, proxies, http) -> N
         text = await resp.text()
     assert 'inferlane_rollout_rollbacks_total{model="qwen-chat",reason="error_rate"} 1.0' in text
     assert 'inferlane_rollout_phase{model="qwen-chat",phase="Degraded"} 1.0' in text
+    # what an Argo AnalysisTemplate would select on instead (docs/guides/canary-rollout.md)
+    argo = [line for line in text.splitlines() if line.startswith("http_requests_total{")]
+    assert any(
+        'service="canary"' in line and 'code="5xx"' in line and 'version="v2"' in line for line in argo
+    )
 
 
 async def test_a_healthy_canary_reaches_100_percent(fleets, proxies, http) -> None:
