@@ -71,6 +71,10 @@ class AnalysisConfig(_Section):
     interval: _PositiveDuration = 30.0
     window: _PositiveDuration = 60.0
     failure_limit: Annotated[int, Field(ge=0)] = 0
+    #: canary error rate at most the stable's plus this (unset: no comparison)
+    max_error_rate_increase: Annotated[float, Field(ge=0, le=1)] | None = None
+    #: canary p99 at most this times the stable's (unset: no comparison)
+    max_p99_ratio: Annotated[float, Field(gt=0)] | None = None
 
 
 class RolloutConfig(_Section):

@@ -41,7 +41,14 @@ def spec_of(config: RolloutConfig) -> RolloutSpec:
     )
     a = config.analysis
     analysis = AnalysisSpec(
-        a.max_error_rate, a.max_p99_latency, a.min_samples, a.interval, a.window, a.failure_limit
+        a.max_error_rate,
+        a.max_p99_latency,
+        a.min_samples,
+        a.interval,
+        a.window,
+        a.failure_limit,
+        a.max_error_rate_increase,
+        a.max_p99_ratio,
     )
     return RolloutSpec(config.model, config.stable_version, config.canary_version, steps, analysis)
 
@@ -124,7 +131,9 @@ class RolloutController:
             spec, old = tracked.spec, tracked.state
             verdict = None
             if machine.analysis_due(spec, old, now):
-                verdict = judge(spec.analysis, spec.canary, tracked.windows[spec.canary].stats(now))
+                windows = tracked.windows
+                baseline = (spec.stable, windows[spec.stable].stats(now)) if spec.analysis.compares else None
+                verdict = judge(spec.analysis, spec.canary, windows[spec.canary].stats(now), baseline)
             tracked.state = machine.tick(spec, old, now, verdict)
             self._publish(tracked, old)
 

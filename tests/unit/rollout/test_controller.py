@@ -167,3 +167,17 @@ def test_resume_after_rollback_forgets_old_measurements(setup: Any) -> None:
     status = controller.command("chat", "resume")
     assert status["attempt"] == 2 and status["analysis"]["versions"]["v2"]["samples"] == 0
     assert dict(overrides.get("chat")) == {"v1": 80, "v2": 20}
+
+
+def test_a_canary_slower_than_stable_at_the_same_time_rolls_back(setup: Any) -> None:
+    controller, overrides, metrics, clock = setup
+    controller.configure(rollouts(analysis={"interval": "1s", "minSamples": 10, "maxP99Ratio": 1.5}))
+    for _ in range(5):
+        clock.now += 1.0
+        for i in range(20):
+            canary = i < 4
+            controller.observe(ctx("chat", "v2" if canary else "v1"), 200, "", 0.2 if canary else 0.05)
+        controller.tick()
+    assert dict(overrides.get("chat")) == {"v1": 100, "v2": 0}
+    assert sample(metrics, "inferlane_rollout_rollbacks_total", model="chat", reason="p99_ratio") == 1
+    assert "is 4.00x stable 'v1'" in controller.describe("chat")["message"]
