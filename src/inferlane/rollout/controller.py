@@ -41,14 +41,14 @@ def spec_of(config: RolloutConfig) -> RolloutSpec:
     )
     a = config.analysis
     analysis = AnalysisSpec(
-        a.max_error_rate,
-        a.max_p99_latency,
-        a.min_samples,
-        a.interval,
-        a.window,
-        a.failure_limit,
-        a.max_error_rate_increase,
-        a.max_p99_ratio,
+        max_error_rate=a.max_error_rate,
+        max_p99=a.max_p99_latency,
+        min_samples=a.min_samples,
+        interval=a.interval,
+        window=a.window,
+        failure_limit=a.failure_limit,
+        max_error_rate_increase=a.max_error_rate_increase,
+        max_p99_ratio=a.max_p99_ratio,
     )
     return RolloutSpec(config.model, config.stable_version, config.canary_version, steps, analysis)
 
@@ -97,12 +97,10 @@ class RolloutController:
             old_spec, old_state = tracked.spec, tracked.state
             tracked.spec = spec
             tracked.state = machine.carry_over(old_spec, spec, old_state, now)
-            if (old_spec.stable, old_spec.canary, old_spec.analysis.window) != (
-                spec.stable,
-                spec.canary,
-                spec.analysis.window,
-            ):
+            if (old_spec.stable, old_spec.canary) != (spec.stable, spec.canary):
                 tracked.reset_windows()
+            for window in tracked.windows.values():
+                window.window = spec.analysis.window
             self._publish(tracked, old_state)
 
     # --- measurements (hot path: every finished request) ---------------------------------------------
@@ -144,7 +142,10 @@ class RolloutController:
     async def run(self) -> None:
         while True:
             await asyncio.sleep(self.period())
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # a bug here must not stop every rollout for the life of the process
+                log.exception("rollout check failed; retrying at the next tick")
 
     # --- operator commands ---------------------------------------------------------------------------
 
