@@ -89,3 +89,32 @@ async def test_the_installed_command_lists_rollouts(admin: str) -> None:
     out, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0
     assert [r["model"] for r in json.loads(out)["rollouts"]] == ["chat"]
+
+
+async def test_wait_follows_the_rollout_and_exits_by_phase(admin: str, capsys, upstreams, proxies) -> None:
+    code, out, _ = await cli(capsys, "status", "chat", "--admin", admin, "--wait", "--every", "50ms")
+    assert code == 3 and out.startswith("chat: Paused — paused until promoted")
+    await cli(capsys, "promote", "chat", "--full", "--admin", admin, "--token", "s3cret")
+    code, out, _ = await cli(capsys, "status", "chat", "--admin", admin, "--wait")
+    assert code == 0 and "Healthy" in out
+    await cli(capsys, "abort", "chat", "--admin", admin, "--token", "s3cret")
+    code, _, _ = await cli(capsys, "status", "chat", "--admin", admin, "--wait")
+    assert code == 1
+
+    up = await upstreams()
+    models = [{"name": "chat", "versions": [{"version": "v1"}, {"version": "v2"}]}]
+    slow = {**ROLLOUT, "steps": [{"setWeight": 10}, {"pause": {"duration": "10m"}}]}
+    other = await proxies(proxy_config({"chat": [up.url]}, models=models, rollouts=[slow]))
+    code, out, err = await cli(
+        capsys,
+        "status",
+        "chat",
+        "--admin",
+        other.admin_url,
+        "--wait",
+        "--timeout",
+        "200ms",
+        "--every",
+        "50ms",
+    )
+    assert code == 2 and out.count("chat: Progressing") == 1 and "still Progressing after 0.2s" in err
