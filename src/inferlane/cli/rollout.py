@@ -124,7 +124,7 @@ def _message(body: bytes) -> str:
 
 def describe(rollout: dict[str, Any]) -> str:
     """A few readable lines about one rollout."""
-    step = min(rollout["step"] + 1, rollout["steps"])
+    step = rollout["step"]
     weights = ", ".join(f"{version} {weight}%" for version, weight in rollout["weights"].items())
     lines = [
         f"{rollout['model']}: {rollout['phase']} — {rollout['message']}",

@@ -177,33 +177,39 @@ class RolloutController:
 
     # --- output --------------------------------------------------------------------------------------
 
-    def describe(self, model: str) -> dict[str, Any]:
+    def describe(self, model: str, measurements: bool = True) -> dict[str, Any]:
+        """The rollout's status (admin API, CLI, status page); ``measurements`` adds each version's window
+        numbers (a sort of each window: leave them out where it is polled often)."""
         tracked = self.rollouts[model]
         spec, state, now = tracked.spec, tracked.state, self.clock()
         verdict = state.verdict
+        analysis: dict[str, Any] = {
+            "lastResult": verdict.outcome.value if verdict else None,
+            "lastReason": verdict.reason if verdict else None,
+            "secondsAgo": None if state.verdict_at is None else round(now - state.verdict_at, 3),
+            "failures": state.failures,
+        }
+        if measurements:
+            analysis["versions"] = {v: w.stats(now).as_dict() for v, w in tracked.windows.items()}
         return {
             "model": model,
             "stableVersion": spec.stable,
             "canaryVersion": spec.canary,
             "phase": state.phase.value,
             "message": state.message,
-            "step": state.step,
+            #: 1-based as in the messages ("step 2/9"); ``stepIndex`` is Argo's 0-based currentStepIndex
+            "step": min(state.step + 1, len(spec.steps)),
+            "stepIndex": state.step,
             "steps": len(spec.steps),
             "weights": spec.weights(state.weight),
             "paused": state.held,
             "attempt": state.attempt,
             "rollbackReason": state.rollback or None,
-            "analysis": {
-                "lastResult": verdict.outcome.value if verdict else None,
-                "lastReason": verdict.reason if verdict else None,
-                "secondsAgo": None if state.verdict_at is None else round(now - state.verdict_at, 3),
-                "failures": state.failures,
-                "versions": {v: w.stats(now).as_dict() for v, w in tracked.windows.items()},
-            },
+            "analysis": analysis,
         }
 
-    def describe_all(self) -> list[dict[str, Any]]:
-        return [self.describe(model) for model in sorted(self.rollouts)]
+    def describe_all(self, measurements: bool = True) -> list[dict[str, Any]]:
+        return [self.describe(model, measurements) for model in sorted(self.rollouts)]
 
     def _publish(self, tracked: Tracked, old: RolloutState | None) -> None:
         """Weights into the overrides (only when they change), metrics, and a log line per transition."""

@@ -262,4 +262,5 @@ class App:
             "draining": self.probes.draining,
             "stages": pipeline.describe(),
             "backends": backends,
+            "rollouts": self.rollouts.describe_all(measurements=False),
         }

@@ -42,6 +42,10 @@ async def test_status_and_commands(upstreams, proxies, http, caplog: pytest.LogC
     async with http.get(admin + "/admin/rollouts") as resp:
         (status,) = (await resp.json())["rollouts"]
     assert status["phase"] == "Paused" and status["weights"] == {"v1": 90, "v2": 10}
+    assert (status["step"], status["stepIndex"], status["steps"]) == (2, 1, 4)
+    async with http.get(admin + "/admin/state") as resp:
+        (summary,) = (await resp.json())["rollouts"]  # for the status page: no per-version numbers
+    assert summary["phase"] == "Paused" and "versions" not in summary["analysis"]
     assert status["message"] == "paused until promoted at step 2/4, canary 'v2' at 10%"
 
     with caplog.at_level(logging.INFO, logger="inferlane.admin"):
