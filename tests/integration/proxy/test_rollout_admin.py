@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -171,3 +172,36 @@ async def test_reload_keeps_rollout_state_and_removal_clears_weights(upstreams, 
     async with http.get(proxy.admin_url + "/admin/rollouts") as resp:
         assert (await resp.json())["rollouts"] == []
     assert proxy.app.overrides.get("chat") is None
+
+
+async def test_live_weight_changes_move_traffic_without_dropping_requests(upstreams, proxies, http):
+    a, b = await upstreams(name="a"), await upstreams(name="b")
+    models = [
+        {"name": "chat", "versions": [{"version": "v1", "backend": "a"}, {"version": "v2", "backend": "b"}]}
+    ]
+    config = proxy_config({"a": [a.url], "b": [b.url]}, admin={"token": "s3cret"}, models=models)
+    proxy = await proxies(config)
+    body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
+    answered: list[tuple[int, str]] = []
+    stop = asyncio.Event()
+
+    async def client() -> None:
+        while not stop.is_set():
+            async with http.post(proxy.url + "/v1/chat/completions", json=body) as resp:
+                await resp.read()
+                answered.append((resp.status, resp.headers.get("x-inferlane-version", "-")))
+
+    clients = [asyncio.create_task(client()) for _ in range(4)]
+    url = proxy.admin_url + "/admin/models/chat/weights"
+    for weights in ({"v1": 0, "v2": 100}, {"v1": 100, "v2": 0}, {"v1": 0, "v2": 1}):
+        async with http.put(url, json={"weights": weights}, headers=TOKEN) as resp:
+            assert resp.status == 200
+        seen = len(answered)
+        for _ in range(1000):  # wait for 20 more answers under these weights (bounded)
+            if len(answered) >= seen + 20:
+                break
+            await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.gather(*clients)
+    assert {status for status, _ in answered} == {200}
+    assert all(version == "v2" for _, version in answered[-10:])
