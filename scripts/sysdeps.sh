@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, only those missing (apt-get, as root).
-#   scripts/sysdeps.sh test    packages the test suite needs (none yet beyond Python)
+#   scripts/sysdeps.sh test    packages the test suite needs (chromium for the status-page browser test, prometheus + promtool for the rules and scrape tests)
 #   scripts/sysdeps.sh bench   load generators and comparison proxies for `make bench`
 set -euo pipefail
 case "${1:-test}" in
-  test) wanted=() ;;
+  test) wanted=(chromium:chromium promtool:prometheus prometheus:prometheus) ;;
   bench) wanted=(wrk:wrk haproxy:haproxy taskset:util-linux) ;;
   *) echo "usage: $0 test|bench" >&2; exit 2 ;;
 esac

@@ -7,6 +7,7 @@ import sys
 from inferlane.config.load import load_config
 from inferlane.config.problems import ConfigError, format_report
 from inferlane.config.schema import ProxyConfig
+from inferlane.stages.batching.plan import batching_notes
 
 INVALID, UNREADABLE = 1, 2
 
@@ -31,4 +32,5 @@ def config_notes(config: ProxyConfig) -> list[str]:
         notes.append("some routes have no backend and there is no routing.defaultEndpoint/defaultBackend")
     if not config.admin.token:
         notes.append("admin.token is not set: admin mutations (reload, weights) are disabled")
+    notes.extend(batching_notes(config))
     return notes

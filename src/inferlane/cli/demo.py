@@ -121,6 +121,7 @@ def examples(base: str, admin: str) -> str:
             """"messages":[{"role":"user","content":"Hi"}]}' | grep -i x-inferlane""",
             f"  curl -s {admin}/metrics | grep inferlane_",
             f"  curl -s {admin}/admin/state",
+            f"  inferlane top --admin {admin}      # or open {admin}/ in a browser (status page)",
             "",
             "Ctrl-C stops everything.",
         ]

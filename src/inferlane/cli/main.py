@@ -1,4 +1,4 @@
-"""``inferlane <command>``: proxy, check-config, sim, demo, rollout."""
+"""``inferlane <command>``: proxy, check-config, sim, demo, rollout, top."""
 
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ def _rollout(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _top(args: argparse.Namespace) -> int:
+    from inferlane.cli.top import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inferlane", description="AI inference proxy for Kubernetes")
     parser.add_argument("--version", action="version", version=f"inferlane {__version__}")
@@ -74,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_rollout_arguments(rollout)
     rollout.set_defaults(func=_rollout)
+    top = sub.add_parser(
+        "top", help="live view of a running proxy (endpoints, routes, errors) in the terminal"
+    )
+    from inferlane.cli.top import add_arguments as add_top_arguments
+
+    add_top_arguments(top)
+    top.set_defaults(func=_top)
     return parser
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from inferlane.config.batching import BatchingConfig, BatchProtocol
 from inferlane.config.models import ModelConfig, ModelSourceConfig, model_problems
 from inferlane.config.observability import MetricsConfig, TracingConfig
 from inferlane.config.picking import AdmissionConfig, DiscoveryConfig, LoadSignalsConfig, PickingConfig
@@ -59,17 +60,6 @@ class ServerConfig(Section):
 
 class AdminConfig(Section):
     token: str | None = None
-
-
-class BatchingConfig(Section):
-    enabled: bool = False
-    max_batch_size: PositiveInt = 32
-    max_wait_time_ms: Annotated[float, Field(ge=0)] = 50
-    max_request_tokens: PositiveInt = 8192
-    strategy: Literal["dynamic", "adaptive", "fixed"] = "dynamic"
-    max_concurrent_batches: PositiveInt = 2
-    max_queue_size: PositiveInt = 1024
-    preferred_batch_sizes: list[PositiveInt] = Field(default_factory=list)
 
 
 class RetryBackoffConfig(Section):
@@ -181,6 +171,8 @@ class RouteConfig(Section):
     backend: str | None = None
     batch_enabled: bool = False
     max_batch_size: PositiveInt | None = None
+    #: the wire format to merge (default: told by the path); issue 7
+    batch_protocol: BatchProtocol | None = None
     timeout: Duration | None = None
     retry: RetryConfig | None = None
     # --- issue5-routes: more match conditions, rewrites, translation (config/routes.py) ---

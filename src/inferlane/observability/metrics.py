@@ -28,6 +28,8 @@ LATENCY_MS_BUCKETS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 300
 TTFT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60)
 TPOT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5)
 OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+BATCH_WAIT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 BREAKER_STATE = {"closed": 0, "open": 1, "half_open": 2}
 ROLLOUT_PHASES = ("Progressing", "Paused", "Inconclusive", "Degraded", "Healthy", "Aborted")
 
@@ -267,6 +269,69 @@ class ProxyMetrics:
             registry=r,
         )
         self._pick_children: dict[tuple[str, str, str], Any] = {}
+        # --- issue7: batching ---
+        self.batch_size = Histogram(
+            "ai_inference_batch_size",
+            "Items (inputs, rows, instances) per batch sent upstream by the batcher, by model.",
+            ["model"],
+            buckets=BATCH_SIZE_BUCKETS,
+            registry=r,
+        )
+        self.batch_size_avg = Gauge(
+            "batch_size_avg",
+            "Moving average of items per batch sent upstream (weight 0.05 per batch), by model.",
+            ["model"],
+            registry=r,
+        )
+        self.request_queue_depth = Gauge(
+            "request_queue_depth", "Requests waiting in batch queues, by model.", ["model"], registry=r
+        )
+        self.ai_request_queue_depth = Gauge(
+            "ai_inference_request_queue_depth",
+            "Requests waiting in batch queues, by model (the seed's recording-rule input).",
+            ["model"],
+            registry=r,
+        )
+        self.batch_batches = Counter(
+            "inferlane_batch_batches_total", "Batches sent upstream, by model.", ["model"], registry=r
+        )
+        self.batch_requests = Counter(
+            "inferlane_batch_requests_total",
+            "Requests (or parts of split requests) sent upstream inside batches, by model.",
+            ["model"],
+            registry=r,
+        )
+        self.batch_wait = Histogram(
+            "inferlane_batch_wait_seconds",
+            "Time a request waited in a batch queue before its batch was sent, by model.",
+            ["model"],
+            buckets=BATCH_WAIT_BUCKETS,
+            registry=r,
+        )
+        self.batch_merge_ratio = Gauge(
+            "inferlane_batch_merge_ratio",
+            "Moving average of requests merged into one upstream call (weight 0.05 per batch), by model.",
+            ["model"],
+            registry=r,
+        )
+        self.batch_dropped = Counter(
+            "inferlane_batch_dropped_total",
+            "Requests dropped before dispatch, by model and reason (disconnect, deadline, queue_full).",
+            ["model", "reason"],
+            registry=r,
+        )
+        self.batch_bisections = Counter(
+            "inferlane_batch_bisections_total",
+            "Batches that failed with a 4xx and were bisected to find the bad requests, by model.",
+            ["model"],
+            registry=r,
+        )
+        self.batch_failures = Counter(
+            "inferlane_batch_failures_total",
+            "Batches failed for all their requests, by model and kind (mismatch, upstream, status).",
+            ["model", "kind"],
+            registry=r,
+        )
 
     def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
         """Count one answered request and its duration (label children cached: this is the hot path)."""

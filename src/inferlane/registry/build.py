@@ -44,3 +44,14 @@ def registry_from(config: ProxyConfig, created: int = 0) -> Registry | None:
     if not config.models:
         return None
     return Registry([model_from(m) for m in config.models], created)
+
+
+def known_versions(config: ProxyConfig, model: str) -> list[str] | None:
+    """For the admin API's weight changes: the versions of the model with this canonical name (live
+    weights are keyed by canonical names, so an alias or unknown name has none: ``[]``); ``None`` when no
+    registry is configured (nothing to check against)."""
+    registry = registry_from(config)
+    if registry is None:
+        return None
+    found = registry.get(model)
+    return [version.name for version in found.versions] if found is not None else []

@@ -30,6 +30,7 @@ class Registry:
                 else:
                     self._exact.setdefault(alias, model)
         self._resolved: dict[str, Model | None] = {}
+        self.created = created
         self.listing = self._listing(created)
 
     def resolve(self, name: str) -> Model | None:
@@ -58,10 +59,18 @@ class Registry:
         """The closest known names (canonical and exact aliases) to a name that did not resolve."""
         return difflib.get_close_matches(name, list(self._exact), n=limit, cutoff=0.5)
 
+    def card(self, name: str) -> bytes | None:
+        """``GET /v1/models/<name>``: the model card for a name that resolves (wildcards included)."""
+        model = self.resolve(name)
+        if model is None:
+            return None
+        return orjson.dumps(_card(name, model, self.created))
+
     def _listing(self, created: int) -> bytes:
         """``GET /v1/models`` in OpenAI's list shape: every callable name (models and exact aliases)."""
-        data = [
-            {"id": name, "object": "model", "created": created, "owned_by": "inferlane", "root": model.name}
-            for name, model in self._exact.items()
-        ]
+        data = [_card(name, model, created) for name, model in self._exact.items()]
         return orjson.dumps({"object": "list", "data": data})
+
+
+def _card(name: str, model: Model, created: int) -> dict[str, object]:
+    return {"id": name, "object": "model", "created": created, "owned_by": "inferlane", "root": model.name}

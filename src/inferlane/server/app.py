@@ -28,6 +28,7 @@ from inferlane.server.admin_rollouts import RolloutAdmin
 from inferlane.server.edge import Edge
 from inferlane.server.listeners import Listeners
 from inferlane.server.probes import Probes
+from inferlane.server.status import StatusFeed, batching_from_metrics
 from inferlane.stages.builtin import register_builtin
 from inferlane.stages.route.factory import route_latency_hook
 from inferlane.stages.split.weights import WeightOverrides
@@ -65,6 +66,7 @@ class App:
         self.probes = Probes(self._ready)
         self.holder: PipelineHolder | None = None
         self.listeners: Listeners | None = None
+        self.status: StatusFeed | None = None
         self.generation = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reload_lock = asyncio.Lock()
@@ -124,7 +126,18 @@ class App:
             self.reload,
             mounts=[rollout_admin.mount],
         )
-        self.listeners = Listeners(self.config.server, edge, admin.app())
+        admin_app = admin.app()
+        # status page (``/``) and ``/admin/status``, fed by every finished request
+        self.status = StatusFeed(
+            self.state,
+            lambda: self.config,
+            self.overrides,
+            time.time,
+            batching=lambda: batching_from_metrics(self.metrics.registry),
+        )
+        edge.finished_hooks.append(self.status.record)
+        self.status.mount(admin_app)
+        self.listeners = Listeners(self.config.server, edge, admin_app)
         await self.listeners.start()
         self.spawn(self.rollouts.run(), "rollouts")
         if self.config_path is not None:

@@ -7,6 +7,7 @@ from inferlane.observability.accounting import accounting_stage
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.registry import BuildContext, Stage, StageRegistry, StageSpec
 from inferlane.stages.admission.stage import AdmissionStage
+from inferlane.stages.batching.stage import build_batching
 from inferlane.stages.fallback.build import fallback_stage
 from inferlane.stages.mirror.build import mirror_stage
 from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
@@ -26,6 +27,7 @@ def register_builtin(registry: StageRegistry) -> None:
     registry.register(StageSpec("mirror", "interceptor", 250, mirror_stage))  # issue5-models
     registry.register(StageSpec("fallback", "interceptor", 300, fallback_stage))  # issue5-models
     registry.register(StageSpec("admission", "decide", 500, _admission))
+    registry.register(StageSpec("batching", "interceptor", 500, _batching))
 
 
 def _admission(build: BuildContext) -> Stage | None:
@@ -65,3 +67,7 @@ def _retry(build: BuildContext) -> Stage | None:
         metrics.retries.labels(ctx.route, ctx.backend or "-", reason).inc()
 
     return RetryStage(retry_policy(config.retry), per_route, per_try, budgets, build.rng, on_retry)
+
+
+def _batching(build: BuildContext) -> Stage | None:
+    return build_batching(build.config, build.metrics)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import openai
+import pytest
+
 from inferlane.config.schema import ProxyConfig
 from support.proxy import proxy_config
 
@@ -82,6 +85,16 @@ async def test_v1_models_lists_the_registry(upstreams, proxies, http) -> None:
     assert listing["object"] == "list"
     assert {card["id"] for card in listing["data"]} == {"qwen-chat", "gpt-4o"}
     assert not stable.requests
+
+
+async def test_openai_client_lists_and_retrieves_models(upstreams, proxies, http) -> None:
+    _, _, proxy = await _pair(upstreams, proxies, _registry())
+    async with openai.AsyncOpenAI(base_url=proxy.url + "/v1", api_key="x", max_retries=0) as client:
+        assert {model.id async for model in client.models.list()} == {"qwen-chat", "gpt-4o"}
+        card = await client.models.retrieve("qwen3-coder")  # a wildcard alias
+        assert card.id == "qwen3-coder" and card.model_extra["root"] == "qwen-chat"
+        with pytest.raises(openai.NotFoundError, match="model not found in registry: llama"):
+            await client.models.retrieve("llama")
 
 
 async def test_without_a_registry_model_names_pass_through(upstreams, proxies, http) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import orjson
 
+from inferlane.config.load import parse_config
+from inferlane.registry.build import known_versions
 from inferlane.registry.model import Model, Version
 from inferlane.registry.registry import Registry
 
@@ -45,3 +47,17 @@ def test_listing_is_the_openai_list_shape_with_aliases() -> None:
     assert set(ids) == {"qwen2.5-72b", "gpt-4o", "qwen2.5-7b", "bge-small", "text-embedding-3-small"}
     assert ids["gpt-4o"]["root"] == "qwen2.5-72b"
     assert ids["gpt-4o"]["object"] == "model" and ids["gpt-4o"]["created"] == 123
+
+
+def test_known_versions_for_weight_changes_use_canonical_names() -> None:
+    text = """
+backends: [{name: a, endpoints: ["http://a:1"]}]
+models:
+  - name: chat
+    aliases: [gpt-4o]
+    versions: [{version: v1, backend: a}, {version: v2, backend: a}]
+"""
+    config = parse_config(text)
+    assert known_versions(config, "chat") == ["v1", "v2"]
+    assert known_versions(config, "gpt-4o") == []
+    assert known_versions(parse_config("backends: [{name: a, endpoints: ['http://a:1']}]"), "chat") is None

@@ -103,3 +103,15 @@ def test_a_split_needs_a_positive_weight() -> None:
 def test_versions_missing_from_live_weights_get_nothing() -> None:
     split = SplitTable.of(("a", "b", "c"), {"b": 3})
     assert {split.pick(p / 100) for p in range(100)} == {"b"}
+
+
+def test_with_three_versions_weight_moved_between_neighbours_moves_only_their_users() -> None:
+    order = ("a", "b", "c")
+    before = SplitTable.of(order, {"a": 80, "b": 10, "c": 10})
+    after = SplitTable.of(order, {"a": 80, "b": 5, "c": 15})
+    rng = random.Random(0)
+    moves = Counter()
+    for i in range(10_000):
+        user = f"user-{i}"
+        moves[(choose(before, "m", user, rng).version, choose(after, "m", user, rng).version)] += 1
+    assert {pair for pair in moves if pair[0] != pair[1]} == {("b", "c")}

@@ -77,3 +77,18 @@ async def test_an_unversioned_model_on_a_backend_it_may_not_use_is_refused() -> 
     ctx.backend = "cpu-b"
     with pytest.raises(ModelBackendNotAllowed, match="not served by backend 'cpu-b'"):
         await stage().decide(ctx)
+
+
+async def test_a_model_card_is_answered_when_no_explicit_route_took_the_path() -> None:
+    ctx = context({}, path="/v1/models/alias", method="GET")
+    ctx.route = "default"
+    answer = await stage().decide(ctx)
+    assert answer is not None and orjson.loads(answer.body)["root"] == "m"
+    ctx = context({}, path="/v1/models/nope", method="GET")
+    ctx.route = "default"
+    with pytest.raises(ModelNotFound):
+        await stage().decide(ctx)
+    for path, route in (("/v1/models/alias", "tfserving"), ("/v1/models/resnet:predict", "default")):
+        ctx = context({}, path=path, method="GET")
+        ctx.route = route
+        assert await stage().decide(ctx) is None

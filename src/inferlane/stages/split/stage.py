@@ -20,6 +20,8 @@ from inferlane.stages.split.chooser import VersionChooser
 #: (model, version, reason) of each decision, for metrics
 DecisionHook = Callable[[str, str, str], None]
 _JSON = ("Content-Type", "application/json")
+#: the route stage's name for "no route matched"
+DEFAULT_ROUTE = "default"
 
 
 class SplitStage:
@@ -34,8 +36,10 @@ class SplitStage:
 
     async def decide(self, ctx: RequestContext) -> ProxyResponse | None:
         request = ctx.request
-        if request.path == "/v1/models" and request.method == "GET":
-            return ProxyResponse(200, [_JSON], body=self.registry.listing)
+        if request.method == "GET" and request.path.startswith("/v1/models"):
+            answer = self._models(request.path, ctx.route)
+            if answer is not None:
+                return answer
         name = ctx.model
         if name is None:
             return None
@@ -56,6 +60,19 @@ class SplitStage:
                 f"model {model.name!r} is not served by backend {ctx.backend!r} (allowed: {allowed})"
             )
         return None
+
+    def _models(self, path: str, route: str) -> ProxyResponse | None:
+        """OpenAI's ``GET /v1/models`` and ``GET /v1/models/<name>``; the latter only when no explicit route
+        took the path (TF Serving's model status lives at the same address)."""
+        if path == "/v1/models":
+            return ProxyResponse(200, [_JSON], body=self.registry.listing)
+        name = path.removeprefix("/v1/models/")
+        if route != DEFAULT_ROUTE or name == path or not name or "/" in name or ":" in name:
+            return None
+        card = self.registry.card(name)
+        if card is None:
+            raise ModelNotFound(not_found_message(self.registry, name))
+        return ProxyResponse(200, [_JSON], body=card)
 
     def point(self, ctx: RequestContext, model: Model) -> None:
         chosen = self.chooser.choose(model, ctx.request.headers, ctx.json)

@@ -1,0 +1,180 @@
+"""The live status view on the admin port: ``GET /`` (a self-contained HTML page) and ``GET /admin/status``
+(the JSON document the page, ``inferlane top`` and operators poll). Read-only; no secrets in either.
+
+Fed from ``App.state()`` (endpoints, rollouts, batching — whatever the running stages report), the config
+(routes), the live weight store (splits) and what ``Edge.finished_hooks`` reports (recent errors, per-second
+traffic). The JSON shape is documented in docs/operations.md ("Status page and inferlane top").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+import orjson
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from inferlane import __version__
+from inferlane.config.schema import ProxyConfig
+from inferlane.pipeline.context import RequestContext
+from inferlane.server.status_window import ErrorRing, RecentError, TrafficWindow, is_failure, is_listed
+from inferlane.stages.split.weights import WeightOverrides
+
+#: a client picks the model string; the page shows at most this much of it
+MODEL_CHARS = 120
+
+
+class StatusFeed:
+    def __init__(
+        self,
+        state: Callable[[], dict[str, Any]],
+        config: Callable[[], ProxyConfig],
+        overrides: WeightOverrides,
+        wall: Callable[[], float],
+        *,
+        batching: Callable[[], dict[str, Any] | None] = lambda: None,
+        window_seconds: int = 120,
+        errors_kept: int = 50,
+    ) -> None:
+        self.state = state
+        self.config = config
+        self.overrides = overrides
+        self.wall = wall
+        self.batching = batching
+        self.started_at = wall()
+        self.traffic = TrafficWindow(window_seconds)
+        self.errors = ErrorRing(errors_kept)
+        self._page: bytes | None = None
+
+    # --- the finished-request hook (hot path: keep it to a few adds) --------------------------------
+
+    def record(self, ctx: RequestContext | None, status: int, error_kind: str, seconds: float) -> None:
+        now = self.wall()
+        self.traffic.add(now, seconds, is_failure(status, error_kind))
+        if is_listed(status, error_kind):
+            self.errors.add(
+                RecentError(
+                    at=now,
+                    request_id=ctx.request_id if ctx is not None else "-",
+                    route=ctx.route if ctx is not None else "-",
+                    model=(ctx.model or "-")[:MODEL_CHARS] if ctx is not None else "-",
+                    backend=(ctx.backend or "-") if ctx is not None else "-",
+                    endpoint=ctx.endpoint.authority if ctx is not None and ctx.endpoint else "-",
+                    status=status,
+                    error_kind=error_kind or "none",
+                    seconds=seconds,
+                )
+            )
+
+    # --- the document ------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        state = self.state()
+        now = self.wall()
+        config = self.config()
+        return {
+            "version": __version__,
+            "time": now,
+            "uptime_s": round(now - self.started_at, 3),
+            "generation": state.get("generation"),
+            "ready": state.get("ready"),
+            "draining": state.get("draining"),
+            "routes": routes_of(config),
+            "splits": splits_of(self.overrides, state),
+            "rollouts": state.get("rollouts"),
+            "batching": state.get("batching") or self.batching(),
+            "backends": state.get("backends", {}),
+            "errors": self.errors.newest_first(),
+            "traffic": {
+                "interval_s": 1,
+                "total_requests": self.traffic.total_requests,
+                "total_errors": self.traffic.total_errors,
+                "samples": self.traffic.samples(now),
+            },
+        }
+
+    # --- HTTP --------------------------------------------------------------------------------------
+
+    def mount(self, app: web.Application) -> None:
+        """Serve the page at ``/`` and the JSON at ``/admin/status`` (page read once, here at startup)."""
+        self._page = resources.files("inferlane.server").joinpath("status_page.html").read_bytes()
+        app.router.add_get("/", self.page)
+        app.router.add_get("/admin/status", self.status)
+
+    async def page(self, request: web.Request) -> web.Response:
+        assert self._page is not None
+        return web.Response(
+            body=self._page,
+            content_type="text/html",
+            charset="utf-8",
+            headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP},
+        )
+
+    async def status(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=orjson.dumps(self.snapshot(), option=orjson.OPT_NON_STR_KEYS),
+            content_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+#: the page loads nothing from anywhere: inline style and script only, JSON from its own origin
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; "
+    "img-src data:; base-uri 'none'; form-action 'none'"
+)
+
+
+def routes_of(config: ProxyConfig) -> list[dict[str, Any]]:
+    routing = config.routing
+    out: list[dict[str, Any]] = [
+        {
+            "name": route.display_name,
+            "match": route.path if route.path is not None else f"{route.path_prefix}*",
+            "models": list(route.models) or ([route.model] if route.model else []),
+            "backend": route.backend or config.default_backend_name,
+            "batching": route.batch_enabled,
+        }
+        for route in routing.endpoints
+    ]
+    default = config.default_backend_name
+    if default is not None:
+        out.append({"name": "default", "match": "*", "models": [], "backend": default, "batching": False})
+    return out
+
+
+def splits_of(overrides: WeightOverrides, state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-model version weights: live ones (admin API, rollouts) win over what stages report from config
+    (``state()["splits"]``: a list of ``{"model", "weights"}``)."""
+    live = {model: dict(weights) for model, weights in overrides.items()}
+    out: list[dict[str, Any]] = [
+        {"model": model, "weights": weights, "source": "live"} for model, weights in sorted(live.items())
+    ]
+    for split in state.get("splits") or ():
+        if isinstance(split, dict) and split.get("model") not in live:
+            out.append({"model": split.get("model"), "weights": split.get("weights", {}), "source": "config"})
+    return out
+
+
+#: the batcher's per-model metrics the page shows, by sample name → key in ``batching[model]``
+BATCHING_SAMPLES = {
+    "request_queue_depth": "queued",
+    "batch_size_avg": "avg_batch_size",
+    "inferlane_batch_merge_ratio": "merge_ratio",
+    "inferlane_batch_batches_total": "batches",
+    "inferlane_batch_requests_total": "requests",
+    "inferlane_batch_dropped_total": "dropped",
+}
+
+
+def batching_from_metrics(registry: CollectorRegistry) -> dict[str, Any] | None:
+    """Per-model batching stats read from the batcher's metrics (``None`` when no batch was ever queued)."""
+    out: dict[str, dict[str, float]] = {}
+    for family in registry.restricted_registry(list(BATCHING_SAMPLES)).collect():
+        for sample in family.samples:
+            key = BATCHING_SAMPLES.get(sample.name)
+            if key is not None:
+                out.setdefault(sample.labels.get("model", "-"), {})[key] = round(sample.value, 3)
+    return dict(sorted(out.items())) or None
