@@ -128,11 +128,3 @@ def rollout_registry_problems(config: ProxyConfig) -> list[str]:
                 what = f"model {model.name!r} has no version {version!r} (versions: {known})"
                 problems.append(f"rollouts[{i}].{key}: {what}")
     return problems
-
-
-def registry_versions(config: ProxyConfig, model: str) -> list[str] | None:
-    """The versions of the registry model named ``model`` (not an alias); ``None`` when there is none."""
-    for entry in config.models:
-        if entry.name == model:
-            return [version.version for version in entry.versions]
-    return None

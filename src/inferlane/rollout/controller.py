@@ -20,7 +20,7 @@ from inferlane.pipeline.context import RequestContext
 from inferlane.rollout import state as machine
 from inferlane.rollout.analysis import AnalysisSpec, SampleWindow, is_failure, judge
 from inferlane.rollout.state import Phase, RolloutSpec, RolloutState, Step
-from inferlane.stages.split.assign import FIRST_CHOICE_KEY, MODEL_KEY
+from inferlane.stages.split.assign import FIRST_CHOICE_KEY, canonical_model
 from inferlane.stages.split.weights import WeightOverrides
 
 log = logging.getLogger("inferlane.rollout")
@@ -111,9 +111,9 @@ class RolloutController:
         first = ctx.extra.get(FIRST_CHOICE_KEY)
         if first is not None:  # a fallback model answered: the version chosen first failed
             self._record(first[0], first[1], seconds, True)
-        model = ctx.extra.get(MODEL_KEY)
+        model = canonical_model(ctx)
         if model is not None and ctx.version is not None:
-            self._record(model.name, ctx.version, seconds, is_failure(status))
+            self._record(model, ctx.version, seconds, is_failure(status))
 
     def _record(self, model: str, version: str | None, seconds: float, failed: bool) -> None:
         tracked = self.rollouts.get(model)

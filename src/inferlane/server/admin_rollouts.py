@@ -27,7 +27,7 @@ from inferlane.stages.split.weights import WeightOverrides
 log = logging.getLogger("inferlane.admin")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Guard = Callable[[Handler], Handler]
-#: the versions of a registry model by its name; ``None`` when the registry has no such model
+#: the versions of a registry model by its canonical name (``[]``: no such model; ``None``: no registry)
 KnownVersions = Callable[[str], list[str] | None]
 ACTIONS = ("promote", "pause", "resume", "abort")
 
@@ -143,12 +143,11 @@ class RolloutAdmin:
         if refused is not None:
             return refused
         known = self.known_versions(model)
-        if known is None:
-            return _error(
-                404,
-                f"model not found in registry: {model} (weights are set on a model's name, not an alias)",
-                "model_not_found",
+        if not known:
+            why = (
+                "no models are configured" if known is None else "no versions under that name; not an alias?"
             )
+            return _error(404, f"model not found in registry: {model} ({why})", "model_not_found")
         unknown = sorted(set(body.weights) - set(known))
         if unknown:
             versions = ", ".join(known) or "none"

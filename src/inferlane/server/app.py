@@ -13,7 +13,6 @@ from typing import Any
 
 from inferlane.config.load import load_config
 from inferlane.config.problems import ConfigError, format_report
-from inferlane.config.rollouts import registry_versions
 from inferlane.config.schema import ProxyConfig
 from inferlane.observability.access_log import AccessLog
 from inferlane.observability.metrics import ProxyMetrics
@@ -22,6 +21,7 @@ from inferlane.pipeline.build import build_backends, build_pipeline
 from inferlane.pipeline.chain import Pipeline
 from inferlane.pipeline.holder import PipelineHolder
 from inferlane.pipeline.registry import StageRegistry
+from inferlane.registry.build import known_versions
 from inferlane.rollout.controller import RolloutController
 from inferlane.server.admin import AdminApi
 from inferlane.server.admin_rollouts import RolloutAdmin
@@ -116,7 +116,7 @@ class App:
         edge.finished_hooks.append(route_latency_hook(self.metrics))
         edge.finished_hooks.append(self.rollouts.observe)
         rollout_admin = RolloutAdmin(
-            self.rollouts, self.overrides, lambda model: registry_versions(self.config, model)
+            self.rollouts, self.overrides, lambda model: known_versions(self.config, model)
         )
         admin = AdminApi(
             self.probes,
@@ -275,5 +275,5 @@ class App:
             "draining": self.probes.draining,
             "stages": pipeline.describe(),
             "backends": backends,
-            "rollouts": self.rollouts.describe_all(measurements=False),
+            "rollouts": self.rollouts.describe_all(measurements=False) or None,
         }
