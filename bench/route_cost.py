@@ -30,7 +30,7 @@ from inferlane.model import ProxyRequest
 from inferlane.observability.metrics import ProxyMetrics
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.registry import BuildContext
-from inferlane.stages.route.factory import route_stage
+from inferlane.stages.route.factory import RouteStageFactory
 from inferlane.stages.split.weights import WeightOverrides
 
 BACKENDS = ("qwen-7b", "qwen-32b", "qwen-72b", "embed")
@@ -86,7 +86,7 @@ def build(tokenizer: str | None):  # type: ignore[no-untyped-def]
     config = ProxyConfig.model_validate(
         {"backends": [{"name": b, "endpoints": ["http://127.0.0.1:9"]} for b in BACKENDS], "routing": routing}
     )
-    return route_stage(BuildContext(config, {}, ProxyMetrics(), random.Random(1), WeightOverrides()))
+    return RouteStageFactory()(BuildContext(config, {}, ProxyMetrics(), random.Random(1), WeightOverrides()))
 
 
 def prompt_text(size: int, rng: random.Random) -> str:

@@ -12,15 +12,13 @@ from inferlane.stages.fallback.build import fallback_stage
 from inferlane.stages.mirror.build import mirror_stage
 from inferlane.stages.retry.policy import RetryBudget, RetryPolicy
 from inferlane.stages.retry.stage import RetryStage
-from inferlane.stages.route import factory as route_factory  # issue5-routes
-from inferlane.stages.route.policy import routes_from
-from inferlane.stages.route.stage import RouteStage
+from inferlane.stages.route.factory import RouteStageFactory, translate_stage
 from inferlane.stages.split.build import split_stage
 
 
 def register_builtin(registry: StageRegistry) -> None:
-    registry.register(StageSpec("route", "decide", 300, _route))
-    registry.register(StageSpec("translate", "interceptor", 150, route_factory.translate_stage))
+    registry.register(StageSpec("route", "decide", 300, RouteStageFactory()))
+    registry.register(StageSpec("translate", "interceptor", 150, translate_stage))
     registry.register(StageSpec("retry", "interceptor", 400, _retry))
     registry.register(StageSpec("metrics", "interceptor", 100, accounting_stage))
     registry.register(StageSpec("split", "decide", 400, split_stage))  # issue5-models
@@ -33,12 +31,6 @@ def register_builtin(registry: StageRegistry) -> None:
 def _admission(build: BuildContext) -> Stage | None:
     config = build.config.admission
     return AdmissionStage(config, build.backends, build.metrics) if config.enabled else None
-
-
-def _route(build: BuildContext) -> Stage:
-    table, default = routes_from(build.config)
-    counters = route_factory.counters_for(build.config, table)
-    return RouteStage(table, default, counters, build.metrics.route_decision)
 
 
 def retry_policy(config: RetryConfig) -> RetryPolicy:

@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 from routes_fleet import SIZES
+from tokenizers import Tokenizer, models, pre_tokenizers
 
 from inferlane.sim import SimFleet
 from support.proxy import proxy_config
@@ -77,3 +78,19 @@ async def scrape(
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
+
+
+async def test_ranges_counted_with_a_local_tokenizer(seed_fleet, proxies, http, tmp_path):
+    """Word-level tokenizer: 1,500 words are 1,500 tokens (chars/4 would say 562: the small model)."""
+    path = tmp_path / "tokenizer.json"
+    tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0, "hi": 1}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.save(str(path))
+    config = seed_routes(seed_fleet)
+    config["routing"]["tokenizers"] = [{"name": "words", "path": str(path), "models": ["auto"]}]
+    proxy = await proxies(config)
+    body = {"model": "auto", "messages": [{"role": "user", "content": "hi " * 1500}], "max_tokens": 1}
+    async with http.post(proxy.url + "/v1/chat/completions", json=body) as resp:
+        assert resp.status == 200
+        assert resp.headers["x-token-range"] == "medium"
+        assert (await resp.json())["model"] == SIZES[1][1]

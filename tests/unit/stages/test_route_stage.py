@@ -18,7 +18,7 @@ from inferlane.model import ProxyRequest
 from inferlane.observability.metrics import ProxyMetrics
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.registry import BuildContext
-from inferlane.stages.route.factory import route_stage
+from inferlane.stages.route.factory import RouteStageFactory
 from inferlane.stages.route.stage import RouteStage
 from inferlane.stages.split.weights import WeightOverrides
 from inferlane.tokens.counter import LocalTokenizer
@@ -33,21 +33,24 @@ def tokenizer_json(tmp_path: Path) -> str:
     return str(path)
 
 
-def build(routing: dict[str, Any]) -> RouteStage:
+def build(routing: dict[str, Any], factory: RouteStageFactory | None = None) -> RouteStage:
     backends = [{"name": n, "endpoints": ["http://127.0.0.1:9"]} for n in ("small", "large")]
     config = ProxyConfig.model_validate(
         {"backends": backends, "routing": {"defaultBackend": "small", **routing}}
     )
     context = BuildContext(config, {}, ProxyMetrics(), random.Random(1), WeightOverrides())
-    stage = route_stage(context)
+    stage = (factory or RouteStageFactory())(context)
     assert isinstance(stage, RouteStage)
     return stage
 
 
-def context(body: dict[str, Any], path: str = "/v1/chat/completions") -> RequestContext:
+def context(
+    body: dict[str, Any] | None, path: str = "/v1/chat/completions", **headers: str
+) -> RequestContext:
     raw = orjson.dumps(body)
-    headers = CIMultiDictProxy(CIMultiDict({"content-type": "application/json"}))
-    request = ProxyRequest("POST", path, path, headers, raw, "127.0.0.1", 0.0)
+    extra = {name.replace("_", "-"): value for name, value in headers.items()}
+    request_headers = CIMultiDictProxy(CIMultiDict({"content-type": "application/json", **extra}))
+    request = ProxyRequest("POST", path, path, request_headers, raw, "127.0.0.1", 0.0)
     return RequestContext(request, "rid", 0.0, 100.0, body)
 
 
@@ -56,8 +59,8 @@ def chat(text: str, model: str = "qwen2.5-7b") -> dict[str, Any]:
 
 
 RANGES = [
-    {"name": "short", "promptTokens": {"max": 1000, "name": "small"}, "backend": "small"},
-    {"name": "long", "promptTokens": {"min": 1000, "name": "large"}, "backend": "large"},
+    {"name": "short", "promptTokens": {"max": 500, "name": "small"}, "backend": "small"},
+    {"name": "long", "promptTokens": {"min": 500, "name": "large"}, "backend": "large"},
 ]
 
 
@@ -71,10 +74,10 @@ async def test_model_tokenizer_counts_big_prompts_on_a_worker_thread(tokenizer_j
     original = counter.count
     monkeypatch.setattr(counter, "count", lambda p: threads.append(threading.current_thread()) or original(p))
 
-    # 1,200 words "hi" = 1,200 real tokens, but only 3,600 characters (chars/4 would say 900)
-    ctx = context(chat("hi " * 1200))
+    # 600 words "hi" = 600 real tokens, but only 1,800 characters (chars/4 would say 450)
+    ctx = context(chat("hi " * 600))
     await stage.decide(ctx)
-    assert (ctx.route, ctx.backend, ctx.prompt_tokens) == ("long", "large", 1200)
+    assert (ctx.route, ctx.backend, ctx.prompt_tokens) == ("long", "large", 600)
     assert ctx.response_headers == {"x-inferlane-route": "long", "x-token-range": "large"}
     assert ctx.upstream_headers == {"x-token-range": "large"}  # for gateways routing on it, as in the seed
     assert threads == [threading.main_thread()]  # small prompt: counted inline
@@ -83,9 +86,9 @@ async def test_model_tokenizer_counts_big_prompts_on_a_worker_thread(tokenizer_j
     await stage.decide(big)
     assert big.prompt_tokens == 10_000 and threads[-1] is not threading.main_thread()
 
-    other = context(chat("hi " * 1200, model="llama"))  # no tokenizer for this model: chars/4
+    other = context(chat("hi " * 600, model="llama"))  # no tokenizer for this model: chars/4
     await stage.decide(other)
-    assert (other.route, other.prompt_tokens) == ("short", 900)
+    assert (other.route, other.prompt_tokens) == ("short", 450)
     assert len(threads) == 2
 
 
@@ -102,7 +105,7 @@ async def test_decisions_are_counted_with_the_seed_labels():
     metrics = ProxyMetrics()
     stage = build({"endpoints": RANGES})
     stage.on_decision = metrics.route_decision
-    for text in ("a" * 100, "a" * 8000, "a" * 8000):
+    for text in ("a" * 100, "a" * 4000, "a" * 4000):
         await stage.decide(context(chat(text)))
     value = metrics.registry.get_sample_value
     assert value("ai_router_route_decision_total", {"model_size": "large", "model_name": "qwen2.5-7b"}) == 2
@@ -115,3 +118,31 @@ def test_model_name_label_is_bounded():
         metrics.route_decision("-", f"model-{i}")
     value = metrics.registry.get_sample_value
     assert value("ai_router_route_decision_total", {"model_size": "-", "model_name": "other"}) == 50
+
+
+async def test_a_reload_reuses_the_loaded_tokenizer_until_its_file_changes(tokenizer_json):
+    factory = RouteStageFactory()
+    routing = {"endpoints": RANGES, "tokenizers": [{"name": "w", "path": tokenizer_json, "models": ["*"]}]}
+    first = build(routing, factory).counters.named["w"]
+    again = build(routing, factory).counters.named["w"]
+    assert isinstance(first, LocalTokenizer) and isinstance(again, LocalTokenizer)
+    assert again.raw is first.raw
+    tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0, "hi": 1, "there": 2}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.save(tokenizer_json)
+    changed = build(routing, factory).counters.named["w"]
+    assert isinstance(changed, LocalTokenizer) and changed.raw is not first.raw
+    ctx = context(chat("hi there " * 300))
+    await build(routing, factory).decide(ctx)
+    assert ctx.prompt_tokens == 600
+
+
+async def test_a_client_cannot_choose_the_token_range_sent_upstream():
+    stage = build({"endpoints": RANGES})
+    spoofed = context(None, "/v1/models", x_token_range="large")
+    assert "x-token-range" in spoofed.request.headers
+    await stage.decide(spoofed)
+    assert spoofed.route == "default" and "x-token-range" not in spoofed.request.headers
+    overridden = context(chat("short"), x_token_range="large")
+    await stage.decide(overridden)
+    assert overridden.upstream_headers == {"x-token-range": "small"}

@@ -9,7 +9,7 @@ from inferlane.stages.route.compile import routes_from
 from inferlane.stages.route.policy import Route
 from inferlane.stages.route.stage import RouteStage
 from inferlane.stages.translate.stage import translate_stage
-from inferlane.tokens.counter import LocalTokenizer, TokenCounter, TokenCounters
+from inferlane.tokens.counter import TokenCounter, TokenCounters, TokenizerCache
 
 if TYPE_CHECKING:
     from inferlane.config.schema import ProxyConfig
@@ -19,28 +19,29 @@ if TYPE_CHECKING:
     from inferlane.server.edge import FinishedHook
 
 
-__all__ = ["counters_for", "route_latency_hook", "route_stage", "translate_stage"]
+__all__ = ["RouteStageFactory", "route_latency_hook", "translate_stage"]
 
 
-def route_stage(build: BuildContext) -> RouteStage:
-    table, default = routes_from(build.config)
-    counters = counters_for(build.config, table)
-    return RouteStage(table, default, counters, build.metrics.route_decision)
+class RouteStageFactory:
+    """Builds the route stage for each pipeline of one app; keeps loaded tokenizers across reloads."""
 
+    def __init__(self) -> None:
+        self.tokenizers = TokenizerCache()
 
-def counters_for(config: ProxyConfig, table: tuple[Route, ...]) -> TokenCounters:
-    """Token counters; local tokenizers are loaded only when some route has a token range."""
-    if not any(route.matcher.tokens is not None for route in table):
-        return TokenCounters()
-    return token_counters(config)
+    def __call__(self, build: BuildContext) -> RouteStage:
+        table, default = routes_from(build.config)
+        counters = self.counters(build.config, table)
+        return RouteStage(table, default, counters, build.metrics.route_decision)
 
-
-def token_counters(config: ProxyConfig) -> TokenCounters:
-    named: dict[str, TokenCounter] = {
-        t.name: LocalTokenizer.from_file(t.name, t.path) for t in config.routing.tokenizers
-    }
-    by_model = tuple((tuple(t.models), named[t.name]) for t in config.routing.tokenizers if t.models)
-    return TokenCounters(named, by_model)
+    def counters(self, config: ProxyConfig, table: tuple[Route, ...]) -> TokenCounters:
+        """Token counters; local tokenizers are loaded only when some route has a token range."""
+        declared = config.routing.tokenizers
+        if not any(route.matcher.tokens is not None for route in table):
+            declared = []
+        self.tokenizers.keep_only({t.path for t in declared})
+        named: dict[str, TokenCounter] = {t.name: self.tokenizers.load(t.name, t.path) for t in declared}
+        by_model = tuple((tuple(t.models), named[t.name]) for t in declared if t.models)
+        return TokenCounters(named, by_model)
 
 
 def route_latency_hook(metrics: ProxyMetrics) -> FinishedHook:

@@ -54,6 +54,12 @@ def rewritten_headers(headers: Mapping[str, str], rewrite: Rewrite) -> CIMultiDi
     return CIMultiDictProxy(out)
 
 
+def without(headers: Mapping[str, str], name: str) -> CIMultiDictProxy[str]:
+    out: CIMultiDict[str] = CIMultiDict(headers)
+    out.popall(name, None)
+    return CIMultiDictProxy(out)
+
+
 def rewritten_body(body: dict[str, Any] | None, model: str | None) -> dict[str, Any] | None:
     """The body with its ``model`` replaced, or ``None`` when nothing changes (forward the original bytes)."""
     if body is None or model is None or body.get("model") == model:

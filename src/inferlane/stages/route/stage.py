@@ -12,10 +12,17 @@ import orjson
 from inferlane.model import ProxyResponse
 from inferlane.pipeline.context import RequestContext
 from inferlane.stages.route.policy import RequestFacts, Route, first_match
-from inferlane.stages.route.rewrite import Rewrite, rewritten_body, rewritten_headers, upstream_target
+from inferlane.stages.route.rewrite import (
+    Rewrite,
+    rewritten_body,
+    rewritten_headers,
+    upstream_target,
+    without,
+)
 from inferlane.tokens.counter import TokenCounters
 from inferlane.tokens.prompt import prompt_of
 
+TOKEN_RANGE = "x-token-range"
 #: (model_size, model_name) of each decision, for the seed's ``ai_router_route_decision_total``
 DecisionHook = Callable[[str, str], None]
 
@@ -34,6 +41,8 @@ class RouteStage:
         self.default = default
         self.counters = counters or TokenCounters()
         self.on_decision = on_decision
+        #: the table routes on token ranges, so ``x-token-range`` upstream is ours alone to set
+        self.ranges = any(route.matcher.tokens is not None for route in table)
 
     async def decide(self, ctx: RequestContext) -> ProxyResponse | None:
         request = ctx.request
@@ -56,11 +65,14 @@ class RouteStage:
         band = route.matcher.tokens
         if band is not None:
             ctx.prompt_tokens = counts[band.tokenizer]
-            ctx.response_headers["x-token-range"] = band.label
-            ctx.upstream_headers["x-token-range"] = band.label  # as the seed's Istio routes expect it
+            ctx.response_headers[TOKEN_RANGE] = band.label
+            ctx.upstream_headers[TOKEN_RANGE] = band.label  # as the seed's Istio routes expect it
             ctx.extra["token_range"] = band.label
-        elif counts.get(None) is not None:
-            ctx.prompt_tokens = counts[None]
+        else:
+            if counts.get(None) is not None:
+                ctx.prompt_tokens = counts[None]
+            if self.ranges and TOKEN_RANGE in request.headers:  # a client must not pick the range
+                ctx.request = replace(request, headers=without(request.headers, TOKEN_RANGE))
         if route.rewrite is not None:
             apply_rewrite(ctx, route.rewrite)
         if route.translate is not None:
