@@ -183,6 +183,7 @@ class RolloutController:
         tracked = self.rollouts[model]
         spec, state, now = tracked.spec, tracked.state, self.clock()
         verdict = state.verdict
+        to_complete, to_roll_back = machine.time_bounds(spec)
         analysis: dict[str, Any] = {
             "lastResult": verdict.outcome.value if verdict else None,
             "lastReason": verdict.reason if verdict else None,
@@ -206,6 +207,7 @@ class RolloutController:
             "attempt": state.attempt,
             "rollbackReason": state.rollback or None,
             "analysis": analysis,
+            "bounds": {"minSecondsToComplete": to_complete, "maxSecondsToRollBack": to_roll_back},
         }
 
     def describe_all(self, measurements: bool = True) -> list[dict[str, Any]]:

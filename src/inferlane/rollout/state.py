@@ -113,6 +113,14 @@ def tick(spec: RolloutSpec, state: RolloutState, now: float, verdict: Verdict | 
     return _settle(spec, state, now)
 
 
+def time_bounds(spec: RolloutSpec) -> tuple[float | None, float]:
+    """(shortest time from start to 100%: the timed pauses, ``None`` when a pause waits for an operator;
+    longest time from a canary failing with enough traffic to the rollback: one check per allowed failure)."""
+    pauses = [step.pause for step in spec.steps if step.weight is None]
+    to_complete = None if any(pause is None for pause in pauses) else sum(p or 0.0 for p in pauses)
+    return to_complete, spec.analysis.interval * (spec.analysis.failure_limit + 1)
+
+
 # --- operator commands ---------------------------------------------------------------------------
 
 

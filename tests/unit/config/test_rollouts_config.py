@@ -7,6 +7,7 @@ import pytest
 from inferlane.config.load import parse_config
 from inferlane.config.problems import ConfigError, format_report
 from inferlane.rollout.controller import spec_of
+from inferlane.rollout.notes import rollout_notes
 from inferlane.rollout.state import Step
 
 REGISTRY = """
@@ -117,3 +118,24 @@ def test_a_rollout_needs_the_registry() -> None:
         "rollouts[0].model: no model registry: declare 'chat' and its versions under 'models'"
         in format_report(raised.value)
     )
+
+
+def test_check_config_notes_say_how_long_a_rollout_takes() -> None:
+    text = (
+        REGISTRY
+        + """
+rollouts:
+  - {model: chat, stableVersion: v1, canaryVersion: v2}
+  - model: m
+    stableVersion: a
+    canaryVersion: b
+    steps: [{setWeight: 5}, {pause: {}}]
+    analysis: {interval: 10s, failureLimit: 2}
+"""
+    )
+    assert rollout_notes(parse_config(text).rollouts) == [
+        "rollout of chat: reaches 100% after at least 40m of pauses; a failing canary is rolled back within "
+        "about 30s once it has analysis.minSamples requests in the window",
+        "rollout of m: reaches 100% only after an operator's promote (a pause without duration); a failing "
+        "canary is rolled back within about 30s once it has analysis.minSamples requests in the window",
+    ]

@@ -204,3 +204,15 @@ def test_carry_over_on_reload() -> None:
     assert (moved.step, moved.weight, moved.step_since) == (3, 25, 5.0)  # same index, timer restarted
     beyond = machine.carry_over(s, spec(steps=(Step(weight=10), Step(pause=60))), st, 5.0)
     assert (beyond.phase, beyond.weight) == (Phase.HEALTHY, 100)
+
+
+@pytest.mark.parametrize(
+    ("steps", "failure_limit", "bounds"),
+    [
+        (SEED, 0, (2400.0, 30.0)),  # the seed's pauses: 5 + 10 + 15 + 10 minutes
+        ((Step(weight=10), Step(), Step(weight=100)), 2, (None, 90.0)),  # an operator's promote is needed
+        ((Step(weight=100),), 0, (0.0, 30.0)),
+    ],
+)
+def test_time_bounds(steps: tuple[Step, ...], failure_limit: int, bounds: tuple[float | None, float]) -> None:
+    assert machine.time_bounds(spec(steps=steps, failure_limit=failure_limit)) == bounds
