@@ -7,6 +7,7 @@ import sys
 from inferlane.config.load import load_config
 from inferlane.config.problems import ConfigError, format_report
 from inferlane.config.schema import ProxyConfig
+from inferlane.rollout.notes import rollout_notes
 from inferlane.stages.batching.plan import batching_notes
 
 INVALID, UNREADABLE = 1, 2
@@ -33,4 +34,5 @@ def config_notes(config: ProxyConfig) -> list[str]:
     if not config.admin.token:
         notes.append("admin.token is not set: admin mutations (reload, weights) are disabled")
     notes.extend(batching_notes(config))
+    notes.extend(rollout_notes(config.rollouts))
     return notes

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 from typing import Any
 
 import uvloop
 import yaml
 
+from inferlane.cli.demo_rollout import rollout_examples, rollout_sections
 from inferlane.config.load import parse_config
 from inferlane.observability.access_log import AccessLog
 from inferlane.observability.logs import setup_logging
@@ -129,7 +131,15 @@ def examples(base: str, admin: str) -> str:
 class Demo:
     """The demo fleet and the proxy in front of it; also used by the end-to-end tests."""
 
-    def __init__(self, port: int, admin_port: int, time_scale: float = 1.0, access_log: bool = True) -> None:
+    def __init__(
+        self,
+        port: int,
+        admin_port: int,
+        time_scale: float = 1.0,
+        access_log: bool = True,
+        rollout: bool = False,
+    ) -> None:
+        self.rollout = rollout
         self.port = port
         self.admin_port = admin_port
         self.fleets = [
@@ -148,7 +158,10 @@ class Demo:
             backend: [r.url for r in fleet.replicas]
             for (backend, *_), fleet in zip(DEMO_FLEET, self.fleets, strict=True)
         }
-        config = parse_config(yaml.safe_dump(demo_config(urls, self.port, self.admin_port)), source="<demo>")
+        sections = demo_config(urls, self.port, self.admin_port)
+        if self.rollout:
+            sections.update(rollout_sections())
+        config = parse_config(yaml.safe_dump(sections), source="<demo>")
         self.app = App(config, access_log=AccessLog() if self.access_log else None)
         await self.app.start()
         return self.app
@@ -160,14 +173,16 @@ class Demo:
             await fleet.stop()
 
 
-async def _run(port: int, admin_port: int) -> None:
-    demo = Demo(port, admin_port)
+async def _run(port: int, admin_port: int, rollout: bool) -> None:
+    demo = Demo(port, admin_port, rollout=rollout)
     try:
         app = await demo.start()
         assert app.listeners is not None
-        print(
-            examples(f"http://127.0.0.1:{app.listeners.port}", f"http://127.0.0.1:{app.listeners.admin_port}")
-        )
+        base, admin = f"http://127.0.0.1:{app.listeners.port}", f"http://127.0.0.1:{app.listeners.admin_port}"
+        print(examples(base, admin))
+        if rollout:
+            canary = demo.fleets[[name for name, *_ in DEMO_FLEET].index("qwen-7b-canary")]
+            print(rollout_examples(base, admin, canary.replicas[0].url))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -180,7 +195,10 @@ async def _run(port: int, admin_port: int) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     setup_logging("warning", "text")
-    uvloop.run(_run(args.port, args.admin_port))
+    rollout = bool(getattr(args, "rollout", False))
+    if rollout:
+        logging.getLogger("inferlane.rollout").setLevel(logging.INFO)  # every transition, with its reason
+    uvloop.run(_run(args.port, args.admin_port, rollout))
     return 0
 
 

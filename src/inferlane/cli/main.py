@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run a simulated fleet with the proxy in front of it")
     demo.add_argument("--port", type=int, default=15001)
     demo.add_argument("--admin-port", type=int, default=15020)
+    demo.add_argument(
+        "--rollout",
+        action="store_true",
+        help="also roll the 7B model out to its canary (guides/canary-rollout.md)",
+    )
     demo.set_defaults(func=_demo)
     rollout = sub.add_parser("rollout", help="show or drive a progressive rollout (talks to the admin API)")
     from inferlane.cli.rollout import add_arguments as add_rollout_arguments

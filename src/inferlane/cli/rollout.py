@@ -6,13 +6,18 @@ import argparse
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
+from inferlane.config.units import parse_duration
+
 ACTIONS = ("status", "promote", "pause", "resume", "abort")
 TIMEOUT_S = 10.0
+#: ``status --wait`` exit codes by the phase it stops at (2: timed out)
+WAIT_EXIT = {"Healthy": 0, "Degraded": 1, "Aborted": 1, "Paused": 3}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--full", action="store_true", help="promote: skip every remaining step to 100%%")
     parser.add_argument("--json", action="store_true", help="print the admin API's JSON answer")
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="status: follow the rollout until it needs no watching; exit 0 Healthy, 1 rolled back, "
+        "2 timed out, 3 paused (waiting for an operator)",
+    )
+    parser.add_argument("--timeout", type=parse_duration, default=3600.0, help="--wait: give up after (1h)")
+    parser.add_argument("--every", type=parse_duration, default=2.0, help="--wait: poll interval (2s)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"inferlane rollout {args.action}: name the model", file=sys.stderr)
         return 2
     base = args.admin.rstrip("/") + "/admin/rollouts"
+    if args.wait:
+        if args.action != "status" or not args.model:
+            print("inferlane rollout: --wait goes with 'status <model>'", file=sys.stderr)
+            return 2
+        return _wait(f"{base}/{urllib.parse.quote(args.model, safe='')}", args.timeout, args.every)
     if args.action == "status":
         url = base + (f"/{urllib.parse.quote(args.model, safe='')}" if args.model else "")
         answer = _call("GET", url, None)
@@ -55,6 +73,27 @@ def run(args: argparse.Namespace) -> int:
     for rollout in rollouts:
         print(describe(rollout))
     return 0
+
+
+def _wait(url: str, timeout: float, every: float) -> int:
+    """Print each change of phase, step or weights until a phase in WAIT_EXIT, or the timeout."""
+    deadline = time.monotonic() + timeout
+    shown = None
+    while True:
+        answer = _call("GET", url, None)
+        if isinstance(answer, int):
+            return answer
+        seen = (answer["phase"], answer["step"], answer["weights"])
+        if seen != shown:
+            print(f"{answer['model']}: {answer['phase']} — {answer['message']}", flush=True)
+            shown = seen
+        code = WAIT_EXIT.get(answer["phase"])
+        if code is not None:
+            return code
+        if time.monotonic() >= deadline:
+            print(f"inferlane rollout: still {answer['phase']} after {timeout:g}s", file=sys.stderr)
+            return 2
+        time.sleep(every)
 
 
 def _call(method: str, url: str, token: str | None) -> dict[str, Any] | int:
@@ -85,7 +124,7 @@ def _message(body: bytes) -> str:
 
 def describe(rollout: dict[str, Any]) -> str:
     """A few readable lines about one rollout."""
-    step = min(rollout["step"] + 1, rollout["steps"])
+    step = rollout["step"]
     weights = ", ".join(f"{version} {weight}%" for version, weight in rollout["weights"].items())
     lines = [
         f"{rollout['model']}: {rollout['phase']} — {rollout['message']}",
@@ -96,7 +135,7 @@ def describe(rollout: dict[str, Any]) -> str:
         ago = f"{analysis['secondsAgo']:.0f}s ago"
         lines.append(f"  last analysis ({ago}): {analysis['lastResult']} — {analysis['lastReason']}")
     for version, stats in analysis["versions"].items():
-        p99 = "-" if stats["p99Ms"] is None else f"{stats['p99Ms']:g}ms"
+        p99 = "-" if stats["p99Ms"] is None else f"{stats['p99Ms']:.3g}ms"
         lines.append(
             f"  {version}: {stats['samples']} requests in the window, "
             f"{stats['errorRate']:.2%} failed, p99 {p99}"

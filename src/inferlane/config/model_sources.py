@@ -26,6 +26,7 @@ from inferlane.config.models import (
     model_problems,
 )
 from inferlane.config.problems import ConfigError, Problem, dotted
+from inferlane.config.rollouts import rollout_registry_problems
 from inferlane.config.schema import BackendConfig, HealthCheckConfig, ProxyConfig
 
 API_VERSIONS = ("ai.toolsku.dev/v1alpha1", "ai.example.com/v1")
@@ -111,6 +112,7 @@ def with_model_sources(config: ProxyConfig, source: str) -> ProxyConfig:
     backends = _with_health_checks(config, found, sources)
     merged = config.model_copy(update={"models": list(models.values()), "backends": backends})
     problems.extend(Problem(*_split(text)) for text in model_problems(merged))
+    problems.extend(Problem(*_split(text)) for text in rollout_registry_problems(merged))
     if problems:
         raise ConfigError(problems, source)
     return merged

@@ -6,12 +6,15 @@ per-version measurements instead of a Prometheus query. Documented in docs/confi
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from inferlane.config.units import parse_duration
+
+if TYPE_CHECKING:
+    from inferlane.config.schema import ProxyConfig
 
 
 def _text(value: Any) -> Any:
@@ -68,6 +71,10 @@ class AnalysisConfig(_Section):
     interval: _PositiveDuration = 30.0
     window: _PositiveDuration = 60.0
     failure_limit: Annotated[int, Field(ge=0)] = 0
+    #: canary error rate at most the stable's plus this (unset: no comparison)
+    max_error_rate_increase: Annotated[float, Field(ge=0, le=1)] | None = None
+    #: canary p99 at most this times the stable's (unset: no comparison)
+    max_p99_ratio: Annotated[float, Field(gt=0)] | None = None
 
 
 class RolloutConfig(_Section):
@@ -84,10 +91,40 @@ class RolloutConfig(_Section):
         return self
 
 
-def rollout_problems(rollouts: list[RolloutConfig]) -> list[str]:
-    """Cross-entry checks, one line per problem (called from ProxyConfig's validator)."""
-    names = [rollout.model for rollout in rollouts]
+def rollout_problems(config: ProxyConfig) -> list[str]:
+    """Cross-checks, one ``path: message`` per problem (called from ProxyConfig's validator; the registry
+    part again once ``modelSources`` are read, like the registry's own checks)."""
+    names = [rollout.model for rollout in config.rollouts]
     duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        return [f"rollouts: more than one rollout for model(s) {', '.join(duplicates)}"]
-    return []
+    problems = [f"rollouts: more than one rollout for model(s) {', '.join(duplicates)}"] if duplicates else []
+    if not config.model_sources:
+        problems.extend(rollout_registry_problems(config))
+    return problems
+
+
+def rollout_registry_problems(config: ProxyConfig) -> list[str]:
+    """Each rollout names a registry model (its canonical name) and two of its versions."""
+    models = {model.name: model for model in config.models}
+    aliases = {alias: model.name for model in config.models for alias in model.aliases}
+    problems = []
+    for i, rollout in enumerate(config.rollouts):
+        model = models.get(rollout.model)
+        if model is None:
+            if rollout.model in aliases:
+                why = f"{rollout.model!r} is an alias; use the model's name {aliases[rollout.model]!r}"
+            elif not models:
+                why = f"no model registry: declare {rollout.model!r} and its versions under 'models'"
+            else:
+                why = f"unknown model {rollout.model!r} (models: {', '.join(sorted(models))})"
+            problems.append(f"rollouts[{i}].model: {why}")
+            continue
+        versions = [version.version for version in model.versions]
+        for key, version in (
+            ("stableVersion", rollout.stable_version),
+            ("canaryVersion", rollout.canary_version),
+        ):
+            if version not in versions:
+                known = ", ".join(versions) or "none"
+                what = f"model {model.name!r} has no version {version!r} (versions: {known})"
+                problems.append(f"rollouts[{i}].{key}: {what}")
+    return problems

@@ -256,7 +256,7 @@ class ProxyConfig(Section):
         problems.extend(route_problems(self))
         if not self.model_sources:  # with files, checked once they are read (config/model_sources.py)
             problems.extend(model_problems(self))
-        problems.extend(rollout_problems(self.rollouts))
+        problems.extend(rollout_problems(self))
         if problems:
             raise ValueError("\n".join(problems))
         return self

@@ -237,7 +237,7 @@ class ProxyMetrics:
         )
         self.rollout_rollbacks = Counter(
             "inferlane_rollout_rollbacks_total",
-            "Rollouts sent back to 100% stable, by reason (error_rate, p99_latency, aborted).",
+            "Rollouts sent back to 100% stable, by reason (the failed check, or aborted).",
             ["model", "reason"],
             registry=r,
         )

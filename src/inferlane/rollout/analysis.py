@@ -25,6 +25,14 @@ class AnalysisSpec:
     interval: float = 30.0
     window: float = 60.0
     failure_limit: int = 0
+    #: comparisons with the stable version's window (Spinnaker's practice: judge against a baseline
+    #: measured at the same time); ``None`` turns each off
+    max_error_rate_increase: float | None = None
+    max_p99_ratio: float | None = None
+
+    @property
+    def compares(self) -> bool:
+        return self.max_error_rate_increase is not None or self.max_p99_ratio is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,18 +103,22 @@ class Outcome(enum.StrEnum):
 class Verdict:
     outcome: Outcome
     reason: str
-    #: what failed, a bounded metric label: ``error_rate`` | ``p99_latency`` (empty unless failed)
+    #: what failed, a bounded metric label: ``error_rate`` | ``p99_latency`` | ``error_rate_increase`` |
+    #: ``p99_ratio`` (empty unless failed)
     check: str = ""
     stats: WindowStats | None = None
 
 
-def judge(spec: AnalysisSpec, version: str, stats: WindowStats) -> Verdict:
-    """The verdict on the canary ``version`` from its window ``stats``; error rate is checked first."""
+def judge(
+    spec: AnalysisSpec, version: str, stats: WindowStats, baseline: tuple[str, WindowStats] | None = None
+) -> Verdict:
+    """The verdict on the canary ``version`` from its window ``stats``: limits first (error rate, then
+    p99), then, when configured, the comparison with the stable ``baseline`` (version, its stats)."""
     window = _seconds(spec.window)
     if stats.samples < spec.min_samples:
         return Verdict(
             Outcome.INCONCLUSIVE,
-            f"not enough traffic: canary {version} has {stats.samples} of the {spec.min_samples} samples "
+            f"not enough traffic: canary {version!r} has {stats.samples} of the {spec.min_samples} samples "
             f"needed in the last {window}",
             stats=stats,
         )
@@ -114,7 +126,7 @@ def judge(spec: AnalysisSpec, version: str, stats: WindowStats) -> Verdict:
     if stats.error_rate > spec.max_error_rate:
         return Verdict(
             Outcome.FAILED,
-            f"error rate {stats.error_rate:.2%} of canary {version} is above the limit "
+            f"error rate {stats.error_rate:.2%} of canary {version!r} is above the limit "
             f"{spec.max_error_rate:.2%} ({measured} in the last {window})",
             "error_rate",
             stats,
@@ -122,12 +134,54 @@ def judge(spec: AnalysisSpec, version: str, stats: WindowStats) -> Verdict:
     if stats.p99 is not None and stats.p99 > spec.max_p99:
         return Verdict(
             Outcome.FAILED,
-            f"p99 latency {_ms(stats.p99)} of canary {version} is above the limit {_ms(spec.max_p99)} "
+            f"p99 latency {_ms(stats.p99)} of canary {version!r} is above the limit {_ms(spec.max_p99)} "
             f"({measured} in the last {window})",
             "p99_latency",
             stats,
         )
-    return Verdict(Outcome.PASSED, f"canary {version} healthy: {measured} in the last {window}", stats=stats)
+    if baseline is not None and spec.compares:
+        compared = _compare(spec, version, stats, baseline, window)
+        if compared is not None:
+            return compared
+        name, base = baseline
+        measured += f"; stable {name!r}: {base.error_rate:.2%} failed, p99 {_ms(base.p99 or 0.0)}"
+    return Verdict(
+        Outcome.PASSED, f"canary {version!r} healthy: {measured} in the last {window}", stats=stats
+    )
+
+
+def _compare(
+    spec: AnalysisSpec, version: str, stats: WindowStats, baseline: tuple[str, WindowStats], window: str
+) -> Verdict | None:
+    name, base = baseline
+    if base.samples < spec.min_samples:
+        return Verdict(
+            Outcome.INCONCLUSIVE,
+            f"not enough traffic to compare: stable {name!r} has {base.samples} of the {spec.min_samples} "
+            f"samples needed in the last {window}",
+            stats=stats,
+        )
+    increase, allowed = stats.error_rate - base.error_rate, spec.max_error_rate_increase
+    if allowed is not None and increase > allowed:
+        return Verdict(
+            Outcome.FAILED,
+            f"error rate {stats.error_rate:.2%} of canary {version!r} is {increase:.2%} above "
+            f"stable {name!r}'s {base.error_rate:.2%}, more than the allowed {allowed:.2%} "
+            f"(in the last {window})",
+            "error_rate_increase",
+            stats,
+        )
+    if spec.max_p99_ratio is not None and stats.p99 is not None and base.p99:
+        ratio = stats.p99 / base.p99
+        if ratio > spec.max_p99_ratio:
+            return Verdict(
+                Outcome.FAILED,
+                f"p99 latency {_ms(stats.p99)} of canary {version!r} is {ratio:.2f}x stable {name!r}'s "
+                f"{_ms(base.p99)}, above the allowed {spec.max_p99_ratio:g}x (in the last {window})",
+                "p99_ratio",
+                stats,
+            )
+    return None
 
 
 def _ms(seconds: float) -> str:

@@ -20,6 +20,7 @@ from inferlane.pipeline.context import RequestContext
 from inferlane.rollout import state as machine
 from inferlane.rollout.analysis import AnalysisSpec, SampleWindow, is_failure, judge
 from inferlane.rollout.state import Phase, RolloutSpec, RolloutState, Step
+from inferlane.stages.split.assign import FIRST_CHOICE_KEY, canonical_model
 from inferlane.stages.split.weights import WeightOverrides
 
 log = logging.getLogger("inferlane.rollout")
@@ -40,7 +41,14 @@ def spec_of(config: RolloutConfig) -> RolloutSpec:
     )
     a = config.analysis
     analysis = AnalysisSpec(
-        a.max_error_rate, a.max_p99_latency, a.min_samples, a.interval, a.window, a.failure_limit
+        max_error_rate=a.max_error_rate,
+        max_p99=a.max_p99_latency,
+        min_samples=a.min_samples,
+        interval=a.interval,
+        window=a.window,
+        failure_limit=a.failure_limit,
+        max_error_rate_increase=a.max_error_rate_increase,
+        max_p99_ratio=a.max_p99_ratio,
     )
     return RolloutSpec(config.model, config.stable_version, config.canary_version, steps, analysis)
 
@@ -89,25 +97,29 @@ class RolloutController:
             old_spec, old_state = tracked.spec, tracked.state
             tracked.spec = spec
             tracked.state = machine.carry_over(old_spec, spec, old_state, now)
-            if (old_spec.stable, old_spec.canary, old_spec.analysis.window) != (
-                spec.stable,
-                spec.canary,
-                spec.analysis.window,
-            ):
+            if (old_spec.stable, old_spec.canary) != (spec.stable, spec.canary):
                 tracked.reset_windows()
+            for window in tracked.windows.values():
+                window.window = spec.analysis.window
             self._publish(tracked, old_state)
 
     # --- measurements (hot path: every finished request) ---------------------------------------------
 
     def observe(self, ctx: RequestContext | None, status: int, error_kind: str, seconds: float) -> None:
-        if not self.rollouts or ctx is None or ctx.version is None or status == _CLIENT_CLOSED:
+        if not self.rollouts or ctx is None or status == _CLIENT_CLOSED:
             return
-        tracked = self.rollouts.get(ctx.requested_model or "") or self.rollouts.get(ctx.model or "")
-        if tracked is None:
-            return
-        window = tracked.windows.get(ctx.version)
+        first = ctx.extra.get(FIRST_CHOICE_KEY)
+        if first is not None:  # a fallback model answered: the version chosen first failed
+            self._record(first[0], first[1], seconds, True)
+        model = canonical_model(ctx)
+        if model is not None and ctx.version is not None:
+            self._record(model, ctx.version, seconds, is_failure(status))
+
+    def _record(self, model: str, version: str | None, seconds: float, failed: bool) -> None:
+        tracked = self.rollouts.get(model)
+        window = tracked.windows.get(version) if tracked is not None and version is not None else None
         if window is not None:
-            window.add(self.clock(), seconds, is_failure(status))
+            window.add(self.clock(), seconds, failed)
 
     # --- time ----------------------------------------------------------------------------------------
 
@@ -117,7 +129,9 @@ class RolloutController:
             spec, old = tracked.spec, tracked.state
             verdict = None
             if machine.analysis_due(spec, old, now):
-                verdict = judge(spec.analysis, spec.canary, tracked.windows[spec.canary].stats(now))
+                windows = tracked.windows
+                baseline = (spec.stable, windows[spec.stable].stats(now)) if spec.analysis.compares else None
+                verdict = judge(spec.analysis, spec.canary, windows[spec.canary].stats(now), baseline)
             tracked.state = machine.tick(spec, old, now, verdict)
             self._publish(tracked, old)
 
@@ -128,7 +142,10 @@ class RolloutController:
     async def run(self) -> None:
         while True:
             await asyncio.sleep(self.period())
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # a bug here must not stop every rollout for the life of the process
+                log.exception("rollout check failed; retrying at the next tick")
 
     # --- operator commands ---------------------------------------------------------------------------
 
@@ -160,33 +177,41 @@ class RolloutController:
 
     # --- output --------------------------------------------------------------------------------------
 
-    def describe(self, model: str) -> dict[str, Any]:
+    def describe(self, model: str, measurements: bool = True) -> dict[str, Any]:
+        """The rollout's status (admin API, CLI, status page); ``measurements`` adds each version's window
+        numbers (a sort of each window: leave them out where it is polled often)."""
         tracked = self.rollouts[model]
         spec, state, now = tracked.spec, tracked.state, self.clock()
         verdict = state.verdict
+        to_complete, to_roll_back = machine.time_bounds(spec)
+        analysis: dict[str, Any] = {
+            "lastResult": verdict.outcome.value if verdict else None,
+            "lastReason": verdict.reason if verdict else None,
+            "secondsAgo": None if state.verdict_at is None else round(now - state.verdict_at, 3),
+            "failures": state.failures,
+        }
+        if measurements:
+            analysis["versions"] = {v: w.stats(now).as_dict() for v, w in tracked.windows.items()}
         return {
             "model": model,
             "stableVersion": spec.stable,
             "canaryVersion": spec.canary,
             "phase": state.phase.value,
             "message": state.message,
-            "step": state.step,
+            #: 1-based as in the messages ("step 2/9"); ``stepIndex`` is Argo's 0-based currentStepIndex
+            "step": min(state.step + 1, len(spec.steps)),
+            "stepIndex": state.step,
             "steps": len(spec.steps),
             "weights": spec.weights(state.weight),
             "paused": state.held,
             "attempt": state.attempt,
             "rollbackReason": state.rollback or None,
-            "analysis": {
-                "lastResult": verdict.outcome.value if verdict else None,
-                "lastReason": verdict.reason if verdict else None,
-                "secondsAgo": None if state.verdict_at is None else round(now - state.verdict_at, 3),
-                "failures": state.failures,
-                "versions": {v: w.stats(now).as_dict() for v, w in tracked.windows.items()},
-            },
+            "analysis": analysis,
+            "bounds": {"minSecondsToComplete": to_complete, "maxSecondsToRollBack": to_roll_back},
         }
 
-    def describe_all(self) -> list[dict[str, Any]]:
-        return [self.describe(model) for model in sorted(self.rollouts)]
+    def describe_all(self, measurements: bool = True) -> list[dict[str, Any]]:
+        return [self.describe(model, measurements) for model in sorted(self.rollouts)]
 
     def _publish(self, tracked: Tracked, old: RolloutState | None) -> None:
         """Weights into the overrides (only when they change), metrics, and a log line per transition."""

@@ -113,6 +113,14 @@ def tick(spec: RolloutSpec, state: RolloutState, now: float, verdict: Verdict | 
     return _settle(spec, state, now)
 
 
+def time_bounds(spec: RolloutSpec) -> tuple[float | None, float]:
+    """(shortest time from start to 100%: the timed pauses, ``None`` when a pause waits for an operator;
+    longest time from a canary failing with enough traffic to the rollback: one check per allowed failure)."""
+    pauses = [step.pause for step in spec.steps if step.weight is None]
+    to_complete = None if any(pause is None for pause in pauses) else sum(p or 0.0 for p in pauses)
+    return to_complete, spec.analysis.interval * (spec.analysis.failure_limit + 1)
+
+
 # --- operator commands ---------------------------------------------------------------------------
 
 
@@ -170,7 +178,7 @@ def _enter(spec: RolloutSpec, state: RolloutState, now: float) -> RolloutState:
         weight = spec.steps[step].weight or 0
         step += 1
     if step >= len(spec.steps):
-        message = f"complete: canary {spec.canary} takes 100% of traffic"
+        message = f"complete: canary {spec.canary!r} takes 100% of traffic"
         return replace(
             state, phase=Phase.HEALTHY, step=len(spec.steps), weight=100, message=message, step_since=now
         )
@@ -184,7 +192,7 @@ def _settle(spec: RolloutSpec, state: RolloutState, now: float) -> RolloutState:
     if state.held:
         phase, message = Phase.PAUSED, f"paused by an operator at {where}"
     elif pause is None:
-        phase, message = Phase.PAUSED, f"paused at {where} until promoted"
+        phase, message = Phase.PAUSED, f"paused until promoted at {where}"
     elif now - state.step_since < pause:
         left = pause - (now - state.step_since)
         phase, message = Phase.PROGRESSING, f"at {where}; next step in {left:.0f}s"
@@ -199,12 +207,12 @@ def _settle(spec: RolloutSpec, state: RolloutState, now: float) -> RolloutState:
 def _roll_back(
     spec: RolloutSpec, state: RolloutState, now: float, phase: Phase, reason: str, why: str
 ) -> RolloutState:
-    message = f"rolled back to 100% on stable {spec.stable}: {why}"
+    message = f"rolled back to 100% on stable {spec.stable!r}: {why}"
     return replace(state, phase=phase, weight=0, message=message, held=False, rollback=reason, step_since=now)
 
 
 def _where(spec: RolloutSpec, state: RolloutState) -> str:
-    return f"step {state.step + 1}/{len(spec.steps)} with canary {spec.canary} at {state.weight}%"
+    return f"step {state.step + 1}/{len(spec.steps)}, canary {spec.canary!r} at {state.weight}%"
 
 
 def _pause_over(spec: RolloutSpec, state: RolloutState, now: float) -> bool:

@@ -27,7 +27,7 @@ from inferlane.stages.split.weights import WeightOverrides
 log = logging.getLogger("inferlane.admin")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Guard = Callable[[Handler], Handler]
-#: the versions a model has in the registry, or ``None`` when it cannot tell (no registry, unknown model)
+#: the versions of a registry model by its canonical name (``[]``: no such model; ``None``: no registry)
 KnownVersions = Callable[[str], list[str] | None]
 ACTIONS = ("promote", "pause", "resume", "abort")
 
@@ -57,7 +57,7 @@ class RolloutAdmin:
         self,
         rollouts: RolloutController,
         overrides: WeightOverrides,
-        known_versions: KnownVersions = lambda model: None,
+        known_versions: KnownVersions,
     ) -> None:
         self.rollouts = rollouts
         self.overrides = overrides
@@ -143,9 +143,14 @@ class RolloutAdmin:
         if refused is not None:
             return refused
         known = self.known_versions(model)
-        unknown = sorted(set(body.weights) - set(known)) if known is not None else []
+        if not known:
+            why = (
+                "no models are configured" if known is None else "no versions under that name; not an alias?"
+            )
+            return _error(404, f"model not found in registry: {model} ({why})", "model_not_found")
+        unknown = sorted(set(body.weights) - set(known))
         if unknown:
-            versions = ", ".join(known or [])
+            versions = ", ".join(known) or "none"
             message = f"unknown version(s) {', '.join(unknown)} of model {model!r}; versions: {versions}"
             return _error(400, message, "unknown_version")
         previous = self.overrides.get(model)

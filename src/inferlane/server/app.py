@@ -21,6 +21,7 @@ from inferlane.pipeline.build import build_backends, build_pipeline
 from inferlane.pipeline.chain import Pipeline
 from inferlane.pipeline.holder import PipelineHolder
 from inferlane.pipeline.registry import StageRegistry
+from inferlane.registry.build import known_versions
 from inferlane.rollout.controller import RolloutController
 from inferlane.server.admin import AdminApi
 from inferlane.server.admin_rollouts import RolloutAdmin
@@ -114,7 +115,9 @@ class App:
         edge.finished_hooks.insert(0, self.observer.finished)
         edge.finished_hooks.append(route_latency_hook(self.metrics))
         edge.finished_hooks.append(self.rollouts.observe)
-        rollout_admin = RolloutAdmin(self.rollouts, self.overrides)
+        rollout_admin = RolloutAdmin(
+            self.rollouts, self.overrides, lambda model: known_versions(self.config, model)
+        )
         admin = AdminApi(
             self.probes,
             self.metrics,
@@ -272,4 +275,5 @@ class App:
             "draining": self.probes.draining,
             "stages": pipeline.describe(),
             "backends": backends,
+            "rollouts": self.rollouts.describe_all(measurements=False) or None,
         }

@@ -29,14 +29,16 @@ async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str,
 @pytest.fixture
 async def admin(upstreams, proxies) -> str:
     up = await upstreams()
-    proxy = await proxies(proxy_config({"chat": [up.url]}, admin={"token": "s3cret"}, rollouts=[ROLLOUT]))
+    models = [{"name": "chat", "versions": [{"version": "v1"}, {"version": "v2"}]}]
+    config = proxy_config({"chat": [up.url]}, admin={"token": "s3cret"}, models=models, rollouts=[ROLLOUT])
+    proxy = await proxies(config)
     return proxy.admin_url
 
 
 async def test_status_and_promote_with_token(admin: str, capsys, monkeypatch) -> None:
     code, out, _ = await cli(capsys, "status", "--admin", admin)
     assert code == 0
-    assert "chat: Paused — paused at step 2/4 with canary v2 at 10% until promoted" in out
+    assert "chat: Paused — paused until promoted at step 2/4, canary 'v2' at 10%" in out
     assert "weights: v1 90%, v2 10%   step 2/4" in out
     assert "v2: 0 requests in the window, 0.00% failed, p99 -" in out
 
@@ -50,9 +52,9 @@ async def test_status_and_promote_with_token(admin: str, capsys, monkeypatch) ->
     code, out, _ = await cli(capsys, "pause", "chat", "--admin", admin, "--json")
     assert code == 0 and json.loads(out)["paused"] is True
     code, out, _ = await cli(capsys, "resume", "chat", "--admin", admin)
-    assert code == 0 and "Paused — paused at step 4/4" in out and "until promoted" in out
+    assert code == 0 and "Paused — paused until promoted at step 4/4, canary 'v2' at 50%" in out
     code, out, _ = await cli(capsys, "abort", "chat", "--admin", admin, "--token", "s3cret")
-    assert code == 0 and "Aborted — rolled back to 100% on stable v1: aborted by an operator" in out
+    assert code == 0 and "Aborted — rolled back to 100% on stable 'v1': aborted by an operator" in out
     code, _, err = await cli(capsys, "abort", "chat", "--admin", admin)
     assert code == 1 and "409: rollout of chat is already rolled back" in err
     code, _, err = await cli(capsys, "promote", "chat", "--admin", admin)
@@ -60,7 +62,7 @@ async def test_status_and_promote_with_token(admin: str, capsys, monkeypatch) ->
     code, out, _ = await cli(capsys, "resume", "chat", "--admin", admin)
     assert code == 0 and "weights: v1 90%, v2 10%   step 2/4   attempt 2" in out
     code, out, _ = await cli(capsys, "promote", "chat", "--full", "--admin", admin)
-    assert code == 0 and "chat: Healthy — complete: canary v2 takes 100% of traffic" in out
+    assert code == 0 and "chat: Healthy — complete: canary 'v2' takes 100% of traffic" in out
 
 
 async def test_errors_are_clear(admin: str, capsys, unused_tcp_port: int) -> None:
@@ -87,3 +89,32 @@ async def test_the_installed_command_lists_rollouts(admin: str) -> None:
     out, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0
     assert [r["model"] for r in json.loads(out)["rollouts"]] == ["chat"]
+
+
+async def test_wait_follows_the_rollout_and_exits_by_phase(admin: str, capsys, upstreams, proxies) -> None:
+    code, out, _ = await cli(capsys, "status", "chat", "--admin", admin, "--wait", "--every", "50ms")
+    assert code == 3 and out.startswith("chat: Paused — paused until promoted")
+    await cli(capsys, "promote", "chat", "--full", "--admin", admin, "--token", "s3cret")
+    code, out, _ = await cli(capsys, "status", "chat", "--admin", admin, "--wait")
+    assert code == 0 and "Healthy" in out
+    await cli(capsys, "abort", "chat", "--admin", admin, "--token", "s3cret")
+    code, _, _ = await cli(capsys, "status", "chat", "--admin", admin, "--wait")
+    assert code == 1
+
+    up = await upstreams()
+    models = [{"name": "chat", "versions": [{"version": "v1"}, {"version": "v2"}]}]
+    slow = {**ROLLOUT, "steps": [{"setWeight": 10}, {"pause": {"duration": "10m"}}]}
+    other = await proxies(proxy_config({"chat": [up.url]}, models=models, rollouts=[slow]))
+    code, out, err = await cli(
+        capsys,
+        "status",
+        "chat",
+        "--admin",
+        other.admin_url,
+        "--wait",
+        "--timeout",
+        "200ms",
+        "--every",
+        "50ms",
+    )
+    assert code == 2 and out.count("chat: Progressing") == 1 and "still Progressing after 0.2s" in err

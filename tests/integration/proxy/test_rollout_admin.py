@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -12,6 +13,10 @@ from inferlane.config.load import parse_config
 from support.proxy import proxy_config
 
 TOKEN = {"Authorization": "Bearer s3cret"}
+MODELS = [
+    {"name": "chat", "versions": [{"version": "v1"}, {"version": "v2"}]},
+    {"name": "embed", "versions": [{"version": "a"}, {"version": "b"}]},
+]
 
 
 def rollout(**changes: Any) -> dict[str, Any]:
@@ -29,7 +34,7 @@ async def started(upstreams, proxies, **sections: Any):
     up = await upstreams()
     sections.setdefault("admin", {"token": "s3cret"})
     sections.setdefault("rollouts", [rollout()])
-    return await proxies(proxy_config({"chat": [up.url]}, **sections))
+    return await proxies(proxy_config({"chat": [up.url]}, models=MODELS, **sections))
 
 
 async def test_status_and_commands(upstreams, proxies, http, caplog: pytest.LogCaptureFixture):
@@ -38,7 +43,11 @@ async def test_status_and_commands(upstreams, proxies, http, caplog: pytest.LogC
     async with http.get(admin + "/admin/rollouts") as resp:
         (status,) = (await resp.json())["rollouts"]
     assert status["phase"] == "Paused" and status["weights"] == {"v1": 90, "v2": 10}
-    assert "step 2/4" in status["message"] and "until promoted" in status["message"]
+    assert (status["step"], status["stepIndex"], status["steps"]) == (2, 1, 4)
+    async with http.get(admin + "/admin/state") as resp:
+        (summary,) = (await resp.json())["rollouts"]  # for the status page: no per-version numbers
+    assert summary["phase"] == "Paused" and "versions" not in summary["analysis"]
+    assert status["message"] == "paused until promoted at step 2/4, canary 'v2' at 10%"
 
     with caplog.at_level(logging.INFO, logger="inferlane.admin"):
         async with http.post(admin + "/admin/rollouts/chat/promote", headers=TOKEN) as resp:
@@ -112,6 +121,14 @@ async def test_weights_put_validate_conflict_and_delete(upstreams, proxies, http
             assert "invalid weights body" in (await resp.json())["error"]["message"]
     async with http.put(url + "embed/weights", data=b"{not json", headers=TOKEN) as resp:
         assert resp.status == 400
+    async with http.put(url + "embed/weights", json={"weights": {"a": 1, "z": 1}}, headers=TOKEN) as resp:
+        assert resp.status == 400
+        assert (
+            "unknown version(s) z of model 'embed'; versions: a, b" in (await resp.json())["error"]["message"]
+        )
+    async with http.put(url + "nope/weights", json={"weights": {"a": 1}}, headers=TOKEN) as resp:
+        assert resp.status == 404
+        assert (await resp.json())["error"]["message"].startswith("model not found in registry: nope")
 
     with caplog.at_level(logging.INFO, logger="inferlane.admin"):
         async with http.put(
@@ -142,7 +159,7 @@ async def test_weights_put_validate_conflict_and_delete(upstreams, proxies, http
 
 async def test_reload_keeps_rollout_state_and_removal_clears_weights(upstreams, proxies, http):
     up = await upstreams()
-    config = proxy_config({"chat": [up.url]}, admin={"token": "s3cret"}, rollouts=[rollout()])
+    config = proxy_config({"chat": [up.url]}, admin={"token": "s3cret"}, models=MODELS, rollouts=[rollout()])
     proxy = await proxies(config)
     async with http.post(proxy.admin_url + "/admin/rollouts/chat/promote", headers=TOKEN) as resp:
         assert (await resp.json())["weights"] == {"v1": 50, "v2": 50}
@@ -155,3 +172,36 @@ async def test_reload_keeps_rollout_state_and_removal_clears_weights(upstreams, 
     async with http.get(proxy.admin_url + "/admin/rollouts") as resp:
         assert (await resp.json())["rollouts"] == []
     assert proxy.app.overrides.get("chat") is None
+
+
+async def test_live_weight_changes_move_traffic_without_dropping_requests(upstreams, proxies, http):
+    a, b = await upstreams(name="a"), await upstreams(name="b")
+    models = [
+        {"name": "chat", "versions": [{"version": "v1", "backend": "a"}, {"version": "v2", "backend": "b"}]}
+    ]
+    config = proxy_config({"a": [a.url], "b": [b.url]}, admin={"token": "s3cret"}, models=models)
+    proxy = await proxies(config)
+    body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
+    answered: list[tuple[int, str]] = []
+    stop = asyncio.Event()
+
+    async def client() -> None:
+        while not stop.is_set():
+            async with http.post(proxy.url + "/v1/chat/completions", json=body) as resp:
+                await resp.read()
+                answered.append((resp.status, resp.headers.get("x-inferlane-version", "-")))
+
+    clients = [asyncio.create_task(client()) for _ in range(4)]
+    url = proxy.admin_url + "/admin/models/chat/weights"
+    for weights in ({"v1": 0, "v2": 100}, {"v1": 100, "v2": 0}, {"v1": 0, "v2": 1}):
+        async with http.put(url, json={"weights": weights}, headers=TOKEN) as resp:
+            assert resp.status == 200
+        seen = len(answered)
+        for _ in range(1000):  # wait for 20 more answers under these weights (bounded)
+            if len(answered) >= seen + 20:
+                break
+            await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.gather(*clients)
+    assert {status for status, _ in answered} == {200}
+    assert all(version == "v2" for _, version in answered[-10:])

@@ -7,11 +7,22 @@ import pytest
 from inferlane.config.load import parse_config
 from inferlane.config.problems import ConfigError, format_report
 from inferlane.rollout.controller import spec_of
+from inferlane.rollout.notes import rollout_notes
 from inferlane.rollout.state import Step
+
+REGISTRY = """
+backends: [{name: b, endpoints: ["http://127.0.0.1:9"]}]
+models:
+  - name: chat
+    aliases: [gpt-4o]
+    versions: [{version: v1, backend: b}, {version: v2, backend: b}, {version: "1"}, {version: "2.5"}]
+  - {name: m, versions: [{version: a}, {version: b}, {version: c}]}
+"""
 
 
 def test_defaults_are_the_seeds_argo_rollout_and_analysis_template() -> None:
-    (rollout,) = parse_config("rollouts: [{model: chat, stableVersion: v1, canaryVersion: v2}]").rollouts
+    text = REGISTRY + "rollouts: [{model: chat, stableVersion: v1, canaryVersion: v2}]"
+    (rollout,) = parse_config(text).rollouts
     spec = spec_of(rollout)
     assert spec.steps == (
         Step(weight=10),
@@ -29,7 +40,9 @@ def test_defaults_are_the_seeds_argo_rollout_and_analysis_template() -> None:
 
 
 def test_step_shapes_and_numeric_versions() -> None:
-    text = """
+    text = (
+        REGISTRY
+        + """
 rollouts:
   - model: chat
     stableVersion: 1
@@ -37,6 +50,7 @@ rollouts:
     steps: [{setWeight: 5}, {pause: {duration: 1m30s}}, {pause: {}}, {setWeight: 100}]
     analysis: {maxP99Latency: 2s, minSamples: 200, interval: 10s, window: 5m, failureLimit: 2}
 """
+    )
     (rollout,) = parse_config(text).rollouts
     spec = spec_of(rollout)
     assert (spec.stable, spec.canary) == ("1", "2.5")
@@ -69,6 +83,18 @@ rollouts:
         ),
         ("rollouts: [{model: m, stableVersion: a}]", "rollouts[0].canaryVersion: required key missing"),
         (
+            "rollouts: [{model: gpt-4o, stableVersion: v1, canaryVersion: v2}]",
+            "rollouts[0].model: 'gpt-4o' is an alias; use the model's name 'chat'",
+        ),
+        (
+            "rollouts: [{model: chatt, stableVersion: v1, canaryVersion: v2}]",
+            "rollouts[0].model: unknown model 'chatt' (models: chat, m)",
+        ),
+        (
+            "rollouts: [{model: chat, stableVersion: v1, canaryVersion: v9}]",
+            "rollouts[0].canaryVersion: model 'chat' has no version 'v9' (versions: v1, v2, 1, 2.5)",
+        ),
+        (
             "rollouts: [{model: m, stableVersion: a, canaryVersion: b, stepz: []}]",
             "rollouts[0].stepz: unknown key 'stepz' (did you mean 'steps'?)",
         ),
@@ -81,5 +107,35 @@ rollouts:
 )
 def test_problems_name_the_key(text: str, problem: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        parse_config(text)
+        parse_config(REGISTRY + text)
     assert problem in format_report(raised.value)
+
+
+def test_a_rollout_needs_the_registry() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config("rollouts: [{model: chat, stableVersion: v1, canaryVersion: v2}]")
+    assert (
+        "rollouts[0].model: no model registry: declare 'chat' and its versions under 'models'"
+        in format_report(raised.value)
+    )
+
+
+def test_check_config_notes_say_how_long_a_rollout_takes() -> None:
+    text = (
+        REGISTRY
+        + """
+rollouts:
+  - {model: chat, stableVersion: v1, canaryVersion: v2}
+  - model: m
+    stableVersion: a
+    canaryVersion: b
+    steps: [{setWeight: 5}, {pause: {}}]
+    analysis: {interval: 10s, failureLimit: 2}
+"""
+    )
+    assert rollout_notes(parse_config(text).rollouts) == [
+        "rollout of chat: reaches 100% after at least 40m of pauses; a failing canary is rolled back within "
+        "about 30s once it has analysis.minSamples requests in the window",
+        "rollout of m: reaches 100% only after an operator's promote (a pause without duration); a failing "
+        "canary is rolled back within about 30s once it has analysis.minSamples requests in the window",
+    ]

@@ -13,7 +13,9 @@ from inferlane.config.rollouts import RolloutConfig
 from inferlane.model import ProxyRequest
 from inferlane.observability.metrics import ProxyMetrics
 from inferlane.pipeline.context import RequestContext
+from inferlane.registry.model import Model
 from inferlane.rollout.controller import RolloutController
+from inferlane.stages.split.assign import FIRST_CHOICE_KEY, MODEL_KEY
 from inferlane.stages.split.weights import WeightOverrides
 
 
@@ -34,13 +36,19 @@ def rollouts(**rollout: Any) -> list[RolloutConfig]:
         "analysis": {"interval": "1s", "window": "30s", "minSamples": 10},
     }
     entry.update(rollout)
-    return parse_config(yaml.safe_dump({"rollouts": [entry]})).rollouts
+    models = [{"name": "chat", "versions": [{"version": v} for v in ("v1", "v2", "v3")]}]
+    return parse_config(yaml.safe_dump({"models": models, "rollouts": [entry]})).rollouts
 
 
-def ctx(model: str, version: str | None) -> RequestContext:
+def ctx(model: str, version: str | None, first_choice: tuple[str, str] | None = None) -> RequestContext:
+    """A finished request as the split stage leaves it: the registry model, the version, the served name."""
     request = ProxyRequest("POST", "/v1/chat/completions", "/v1/chat/completions", {}, b"", "", 0.0)
-    context = RequestContext(request, "r", 0.0, 10.0, {"model": model})
+    context = RequestContext(request, "r", 0.0, 10.0, {"model": "an-alias"})
+    context.extra[MODEL_KEY] = Model(model)
+    context.model = f"served-{model}-{version}"
     context.version = version
+    if first_choice is not None:
+        context.extra[FIRST_CHOICE_KEY] = first_choice
     return context
 
 
@@ -99,7 +107,7 @@ def test_faulty_canary_rolls_back_with_log_and_metric(setup: Any, caplog: pytest
     assert sample(metrics, "inferlane_rollout_phase", model="chat", phase="Degraded") == 1
     degraded = [r for r in caplog.records if getattr(r, "phase", None) == "Degraded"]
     assert len(degraded) == 1 and degraded[0].levelno == logging.WARNING
-    assert "error rate 100.00% of canary v2" in degraded[0].getMessage()
+    assert "error rate 100.00% of canary 'v2'" in degraded[0].getMessage()
 
 
 def test_thin_traffic_is_inconclusive(setup: Any) -> None:
@@ -126,6 +134,15 @@ def test_ignores_other_models_unversioned_and_client_hangups(setup: Any) -> None
     assert controller.describe("chat")["analysis"]["versions"]["v2"]["samples"] == 0
 
 
+def test_a_fallback_answer_counts_as_a_failure_of_the_version_that_failed(setup: Any) -> None:
+    controller, _, _, _ = setup
+    controller.configure(rollouts())
+    controller.observe(ctx("bigger-model", "1", first_choice=("chat", "v2")), 200, "", 0.3)
+    versions = controller.describe("chat")["analysis"]["versions"]
+    assert versions["v2"] == {"samples": 1, "errors": 1, "errorRate": 1.0, "p99Ms": 300.0}
+    assert versions["v1"]["samples"] == 0
+
+
 def test_reload_keeps_state_restarts_on_new_versions_and_drops_removed(setup: Any) -> None:
     controller, overrides, metrics, clock = setup
     controller.configure(rollouts())
@@ -150,3 +167,17 @@ def test_resume_after_rollback_forgets_old_measurements(setup: Any) -> None:
     status = controller.command("chat", "resume")
     assert status["attempt"] == 2 and status["analysis"]["versions"]["v2"]["samples"] == 0
     assert dict(overrides.get("chat")) == {"v1": 80, "v2": 20}
+
+
+def test_a_canary_slower_than_stable_at_the_same_time_rolls_back(setup: Any) -> None:
+    controller, overrides, metrics, clock = setup
+    controller.configure(rollouts(analysis={"interval": "1s", "minSamples": 10, "maxP99Ratio": 1.5}))
+    for _ in range(5):
+        clock.now += 1.0
+        for i in range(20):
+            canary = i < 4
+            controller.observe(ctx("chat", "v2" if canary else "v1"), 200, "", 0.2 if canary else 0.05)
+        controller.tick()
+    assert dict(overrides.get("chat")) == {"v1": 100, "v2": 0}
+    assert sample(metrics, "inferlane_rollout_rollbacks_total", model="chat", reason="p99_ratio") == 1
+    assert "is 4.00x stable 'v1'" in controller.describe("chat")["message"]

@@ -58,7 +58,7 @@ def test_begin_applies_the_first_weight_and_waits() -> None:
     st = machine.begin(spec(), 0.0)
     assert (st.phase, st.step, st.weight) == (Phase.PROGRESSING, 1, 10)
     assert spec().weights(st.weight) == {"v1": 90, "v2": 10}
-    assert "step 2/9 with canary v2 at 10%" in st.message
+    assert "at step 2/9, canary 'v2' at 10%; next step in 300s" in st.message
 
 
 def test_a_healthy_canary_walks_every_step_to_100() -> None:
@@ -66,7 +66,7 @@ def test_a_healthy_canary_walks_every_step_to_100() -> None:
     st, changes = drive(s, machine.begin(s, 0.0), 0.0, 3000.0, always(PASS))
     assert (st.phase, st.step, st.weight) == (Phase.HEALTHY, 9, 100)
     assert [(when, weight) for when, _, weight in changes] == [(300, 25), (900, 50), (1800, 75), (2400, 100)]
-    assert "v2 takes 100%" in st.message
+    assert "complete: canary 'v2' takes 100% of traffic" in st.message
 
 
 def test_a_failed_check_rolls_back_to_stable_with_the_reason() -> None:
@@ -75,7 +75,7 @@ def test_a_failed_check_rolls_back_to_stable_with_the_reason() -> None:
     assert changes == [(90.0, Phase.DEGRADED, 0)]
     assert st.rollback == "error_rate"
     assert s.weights(st.weight) == {"v1": 100, "v2": 0}
-    assert "rolled back to 100% on stable v1: error rate 5.00%" in st.message
+    assert "rolled back to 100% on stable 'v1': error rate 5.00%" in st.message
     # settled: time and verdicts change nothing any more
     assert drive(s, st, 200.0, 5000.0, always(PASS))[0] == st
 
@@ -156,7 +156,7 @@ def test_abort_rolls_back_and_resume_starts_over() -> None:
     st = machine.promote(s, machine.begin(s, 0.0), 1.0)
     aborted = machine.abort(s, st, 2.0)
     assert (aborted.phase, aborted.weight, aborted.rollback) == (Phase.ABORTED, 0, "aborted")
-    assert "aborted by an operator at step 4/9 with canary v2 at 25%" in aborted.message
+    assert "aborted by an operator at step 4/9, canary 'v2' at 25%" in aborted.message
     again = machine.resume(s, aborted, 3.0)
     assert (again.phase, again.step, again.weight, again.attempt) == (Phase.PROGRESSING, 1, 10, 2)
 
@@ -204,3 +204,15 @@ def test_carry_over_on_reload() -> None:
     assert (moved.step, moved.weight, moved.step_since) == (3, 25, 5.0)  # same index, timer restarted
     beyond = machine.carry_over(s, spec(steps=(Step(weight=10), Step(pause=60))), st, 5.0)
     assert (beyond.phase, beyond.weight) == (Phase.HEALTHY, 100)
+
+
+@pytest.mark.parametrize(
+    ("steps", "failure_limit", "bounds"),
+    [
+        (SEED, 0, (2400.0, 30.0)),  # the seed's pauses: 5 + 10 + 15 + 10 minutes
+        ((Step(weight=10), Step(), Step(weight=100)), 2, (None, 90.0)),  # an operator's promote is needed
+        ((Step(weight=100),), 0, (0.0, 30.0)),
+    ],
+)
+def test_time_bounds(steps: tuple[Step, ...], failure_limit: int, bounds: tuple[float | None, float]) -> None:
+    assert machine.time_bounds(spec(steps=steps, failure_limit=failure_limit)) == bounds

@@ -17,7 +17,7 @@ from inferlane.pipeline.contract import Handler
 from inferlane.registry.model import Model
 from inferlane.registry.registry import Registry
 from inferlane.stages.fallback.policy import failure_of_error, failure_of_status, next_fallback
-from inferlane.stages.split.assign import MODEL_KEY, assign
+from inferlane.stages.split.assign import FIRST_CHOICE_KEY, MODEL_KEY, assign
 from inferlane.stages.split.chooser import VersionChooser
 
 #: (model, fallback model, reason) of each move, for metrics
@@ -76,6 +76,7 @@ class FallbackStage:
 
     def _switch(self, ctx: RequestContext, original: Model, target: Model, reason: str) -> None:
         chosen = self.chooser.choose(target, ctx.request.headers, ctx.json)
+        ctx.extra.setdefault(FIRST_CHOICE_KEY, (original.name, ctx.version))
         assign(ctx, target, chosen[0] if chosen is not None else None)
         ctx.fallback_from = original.name
         ctx.response_headers["x-inferlane-fallback-from"] = original.name

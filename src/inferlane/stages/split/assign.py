@@ -15,6 +15,9 @@ from inferlane.registry.model import Model, Version
 
 #: ``ctx.extra`` key holding the registry :class:`Model` the request resolved to (mirror, fallback read it)
 MODEL_KEY = "registry.model"
+#: ``ctx.extra`` key: (model name, version) the split chose before a fallback moved the request elsewhere,
+#: so rollout analysis counts the failure against the version that failed (set by the fallback stage)
+FIRST_CHOICE_KEY = "split.first_choice"
 #: paths where an absent ``max_tokens`` means "as long as the context allows" (so the cap is added)
 _UNBOUNDED_BY_DEFAULT = frozenset({"/v1/chat/completions"})
 
