@@ -343,7 +343,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shared-prefix only, 8 s per run")
     parser.add_argument("--workloads", nargs="*", default=None, choices=sorted(WORKLOADS))
-    parser.add_argument("--rates", nargs="*", type=float, default=None, help="shared-prefix rates (req/s)")
+    parser.add_argument(
+        "--rates",
+        nargs="*",
+        type=float,
+        default=None,
+        help="rates (req/s); default 8 16 24 for shared-prefix, 16 else",
+    )
     parser.add_argument("--seconds", type=float, default=None, help="measured arrival window per run")
     parser.add_argument(
         "--warmup",
@@ -354,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rates = args.rates or [8.0, 16.0, 24.0]
     workloads = args.workloads or (["shared-prefix"] if args.quick else list(WORKLOADS))
-    plan = [(w, rates if w == "shared-prefix" else [16.0]) for w in workloads]
+    plan = [(w, rates if args.rates or w == "shared-prefix" else [16.0]) for w in workloads]
     rows = run(plan, args.seconds or (8.0 if args.quick else 10.0), args.warmup)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "routing.json").write_text(json.dumps(rows, indent=1))
