@@ -60,6 +60,11 @@ async def test_a_sleeping_replica_gets_nothing_until_it_wakes(fleet, proxies, ht
 
     seen = await spread(http, url, 12)
     assert name not in seen and sum(seen.values()) == 12
+    async with http.get(proxy.admin_url + "/admin/state") as r:
+        endpoints = {e["endpoint"]: e for e in (await r.json())["backends"]["llm"]}
+    assert endpoints[name]["sleeping"] is True
+    assert endpoints[name]["kv_usage"] is not None and endpoints[name]["queue"] == 0
+    assert 0 <= endpoints[name]["signal_age_s"] < 5
 
     async with http.post(sleeper.url + "/wake_up") as r:
         assert r.status == 200
