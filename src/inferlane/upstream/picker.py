@@ -68,8 +68,13 @@ def _replace(config: ProfileConfig, **changes: Any) -> ProfileConfig:
 
 
 def view_of(state: EndpointState) -> EndpointView:
+    """The picking view of an endpoint, rebuilt only when its counters or signals changed."""
     s = state.signals
-    return EndpointView(
+    key = (state.in_flight, state.in_flight_tokens, s.at, s.sleeping, state.healthy)
+    if state.view_key == key:
+        view: EndpointView = state.view
+        return view
+    view = EndpointView(
         id=state.endpoint.id,
         healthy=state.healthy,
         sleeping=s.sleeping,
@@ -84,6 +89,8 @@ def view_of(state: EndpointState) -> EndpointView:
         block_size=s.block_size,
         num_gpu_blocks=s.num_gpu_blocks,
     )
+    state.view, state.view_key = view, key
+    return view
 
 
 @dataclass(frozen=True, slots=True)
