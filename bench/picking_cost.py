@@ -6,6 +6,10 @@ fill it). Each timed request is a tenant's prompt plus a question (4,096 tokens,
 default "sticky until saturated" profile and the baselines. Also timed: ``PrefixIndex.record`` (the
 shell's call after each pick) and hashing a prompt. A bounded loop; the target is < 100 µs per pick.
 
+Then the same through the proxy's shell (``BackendPool.choose``: endpoint states → views → profile, and
+the prompt hashing of ``pick_request`` on a 16 KB chat body), and the prefix index's memory under a stream
+of unique prompts: its own estimate against tracemalloc's count, with an 8 MiB bound.
+
     python -m bench.picking_cost [--picks 20000]
 """
 
@@ -14,10 +18,14 @@ from __future__ import annotations
 import argparse
 import random
 import time
+import tracemalloc
 
+from inferlane.config.schema import BackendConfig, CircuitBreakerConfig, HealthCheckConfig
 from inferlane.picking.prefix_index import PrefixIndex, block_hashes
 from inferlane.picking.profile import Profile, preset
+from inferlane.picking.prompt import pick_request
 from inferlane.picking.view import EndpointView, PickRequest
+from inferlane.upstream.pool import BackendPool
 
 ENDPOINTS, TENANTS, SYSTEM_TOKENS, PROMPT_TOKENS = 64, 400, 2048, 4096
 
@@ -87,6 +95,53 @@ def main() -> None:
     print(f"{'index.record, 256 blocks':<44}{us:>10.1f}")
     us = per_call_us(lambda: block_hashes(texts[0], 16), args.picks // 20)
     print(f"{'block_hashes, 4,096 tokens':<44}{us:>10.1f}")
+    shell(args.picks // 4)
+    memory_bound()
+
+
+def shell(picks: int) -> None:
+    """The full per-request cost in the proxy: hashing the prompt and BackendPool.choose over 64 endpoints."""
+    rng = random.Random(3)
+    endpoints = [f"http://10.0.{i // 250}.{i % 250}:8000" for i in range(ENDPOINTS)]
+    config = BackendConfig.model_validate({"name": "llm", "engine": "vllm", "endpoints": endpoints})
+    pool = BackendPool(config, CircuitBreakerConfig(), HealthCheckConfig(enabled=False), lambda: 1_000.0, rng)
+    for state in pool.states.values():
+        s = state.signals
+        s.queue_depth, s.kv_usage, s.at = rng.randrange(5), rng.random() * 0.8, 999.9
+        state.in_flight, state.in_flight_tokens = rng.randrange(30), rng.randrange(20_000)
+    systems = [" ".join(f"t{t}w{i}" for i in range(2_000)) for t in range(50)]
+    bodies = [
+        {"messages": [{"role": "system", "content": s}, {"role": "user", "content": f"question {q}"}]}
+        for s in systems
+        for q in range(4)
+    ]
+    requests = [pick_request("llama", b) for b in bodies]
+    for r in requests:  # warm: every tenant recorded somewhere
+        pool.picker.record(pool.choose((), r))
+    cycle = iter(requests * (picks // len(requests) + 1))
+    us = per_call_us(lambda: pool.picker.record(pool.choose((), next(cycle))), picks)
+    print(f"{'shell: BackendPool.choose + record, 64 eps':<44}{us:>10.1f}")
+    body = bodies[0]
+    us = per_call_us(lambda: pick_request("llama", body), picks // 4)
+    print(f"{'pick_request, 16 KB chat body':<44}{us:>10.1f}")
+
+
+def memory_bound() -> None:
+    """Unique prompts only: the index must stay within its bound, and its estimate must not undercount."""
+    bound = 8 << 20
+    tracemalloc.start()
+    index = PrefixIndex(block_size=16, max_bytes=bound)
+    rng = random.Random(5)
+    base = tracemalloc.get_traced_memory()[0]
+    for n in range(20_000):
+        index.record(f"pool/10.0.0.{n % 16}:8000", tuple(rng.getrandbits(63) for _ in range(64)))
+    real = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    print(
+        f"prefix index after 20,000 unique 1,024-token prompts (bound {bound / 2**20:.0f} MiB): "
+        f"estimate {index.approx_bytes / 2**20:.2f} MiB, traced {real / 2**20:.2f} MiB, "
+        f"{index.entries} entries"
+    )
 
 
 if __name__ == "__main__":

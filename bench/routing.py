@@ -14,9 +14,12 @@ Workloads:
   lora           8 LoRA adapters (Zipf popularity, max 2 loaded per replica), 1,000-token prompt each
   hot-tenant     shared-prefix where one tenant sends half of the traffic
 
-    python -m bench.routing                       # all workloads (~6 minutes)
-    python -m bench.routing --quick               # shared-prefix only, shorter runs
-    python -m bench.routing --workloads shared-prefix --rates 4 8 12 --seconds 10
+    python -m bench.routing                       # all workloads, shared-prefix at 8/16/24 req/s (~9 minutes)
+    python -m bench.routing --quick               # shared-prefix only, 8 s windows
+    python -m bench.routing --workloads lora --rates 8 16 --seconds 10 --warmup 5
+
+Each run measures a 10 s window of arrivals after an unmeasured warm-up of 80 requests (at least 5 s), so
+the numbers are steady state rather than the first request of every tenant.
 
 Prints a markdown table, writes bench/results/routing.json (and routing.png when matplotlib is installed).
 """
@@ -251,7 +254,7 @@ async def run_one(
     }
 
 
-def run(plan: list[tuple[str, list[float]]], seconds: float, warmup: float) -> list[dict[str, Any]]:
+def run(plan: list[tuple[str, list[float]]], seconds: float, warmup: float | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -266,7 +269,8 @@ def run(plan: list[tuple[str, list[float]]], seconds: float, warmup: float) -> l
                 ):
                     for workload, rates in plan:
                         for rate in rates:
-                            work = run_one(port, sim_port, workload, rate, seconds, warmup, seed=int(rate))
+                            warm = warmup if warmup is not None else max(5.0, 80 / rate)
+                            work = run_one(port, sim_port, workload, rate, seconds, warm, seed=int(rate))
                             row = {"workload": workload, "policy": policy, "rate": rate, **asyncio.run(work)}
                             rows.append(row)
                             print(progress(row), flush=True)
@@ -339,13 +343,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shared-prefix only, 8 s per run")
     parser.add_argument("--workloads", nargs="*", default=None, choices=sorted(WORKLOADS))
-    parser.add_argument("--rates", nargs="*", type=float, default=None, help="shared-prefix rates (req/s)")
+    parser.add_argument(
+        "--rates",
+        nargs="*",
+        type=float,
+        default=None,
+        help="rates (req/s); default 8 16 24 for shared-prefix, 16 else",
+    )
     parser.add_argument("--seconds", type=float, default=None, help="measured arrival window per run")
-    parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured arrivals before it (s)")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=None,
+        help="unmeasured arrivals first (s; default: 80 requests, ≥ 5 s)",
+    )
     args = parser.parse_args(argv)
     rates = args.rates or [8.0, 16.0, 24.0]
     workloads = args.workloads or (["shared-prefix"] if args.quick else list(WORKLOADS))
-    plan = [(w, rates if w == "shared-prefix" else [16.0]) for w in workloads]
+    plan = [(w, rates if args.rates or w == "shared-prefix" else [16.0]) for w in workloads]
     rows = run(plan, args.seconds or (8.0 if args.quick else 10.0), args.warmup)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "routing.json").write_text(json.dumps(rows, indent=1))

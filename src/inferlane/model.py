@@ -56,14 +56,14 @@ class Endpoint:
     backend: str
     url: str
     weight: int = 1
+    #: ``host:port`` and ``backend/host:port``, computed once (picking reads them for every candidate)
+    authority: str = field(init=False, repr=False, compare=False)
+    id: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def id(self) -> str:
-        return f"{self.backend}/{self.authority}"
-
-    @property
-    def authority(self) -> str:
-        return urlsplit(self.url).netloc
+    def __post_init__(self) -> None:
+        authority = urlsplit(self.url).netloc
+        object.__setattr__(self, "authority", authority)
+        object.__setattr__(self, "id", f"{self.backend}/{authority}")
 
     @staticmethod
     def parse(backend: str, url: str, weight: int = 1) -> Endpoint:

@@ -55,8 +55,9 @@ class PickingConfig(Section):
 
 
 class LoadSignalsConfig(Section):
-    #: ask for vLLM's ORCA ``endpoint-load-metrics`` header on every request and read it from responses
-    orca: bool = True
+    #: ask for vLLM's ORCA ``endpoint-load-metrics`` header on every request and read it from responses;
+    #: unset: on for LLM engines
+    orca: bool | None = None
     #: scrape each endpoint's metrics page; unset: on for LLM engines
     scrape: bool | None = None
     #: unset: ``/metrics`` (``/prometheus/metrics`` with ``flavor: trtllm``)

@@ -22,7 +22,8 @@ from inferlane.picking.view import EndpointView
 #: estimated bytes per (endpoint, block) entry: an OrderedDict slot and its node
 ENTRY_BYTES = 112
 #: estimated bytes per distinct block hash: the hash int, the holders-dict slot and the bitmask int
-HASH_BYTES = 144
+#: (checked against tracemalloc by bench/picking_cost.py: the estimate must not undercount)
+HASH_BYTES = 184
 #: estimated bytes per tracked endpoint
 ENDPOINT_BYTES = 1024
 

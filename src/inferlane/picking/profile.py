@@ -1,25 +1,29 @@
 """A picking profile: filters → weighted scorers → picker, built from a small frozen config.
 
 The default profile, **sticky until saturated**: a request goes to a replica that already holds (most of)
-its prompt prefix as long as that replica's in-flight prompt tokens stay under
-``prefill_tokens_per_s × ttft_budget_s`` (the work it can prefill within the TTFT budget) and its scraped
-queue and KV usage stay under their limits. Saturated replicas are filtered out first, so a hot prefix
-spills to the next best replica, which then warms up too; cold prompts go to the least loaded replica
-(fewest in-flight prompt tokens, then requests, queue, KV usage). When every replica is saturated the
-filter fails open, and the ``SaturationDetector`` tells admission control that the pool is saturated.
+its prompt prefix as long as that is the fastest way to its first token, and as long as that replica's
+pending prefill work (in-flight uncached prompt tokens) stays under ``prefill_tokens_per_s × ttft_budget_s``
+and its scraped queue and KV usage stay under their limits. Saturated replicas are filtered out first; then
+the **TTFT gate** keeps only the replicas whose estimated prefill wait — pending prefill tokens + this
+prompt's tokens not cached there (+ a full prefill when its LoRA adapter has no slot) — is within
+``gate_slack_tokens`` of the best. So a warm replica keeps its prefix while the queue in front of it is
+shorter than the prefill the cache saves, and a hot prefix spills to the next best replica, which then
+warms up too, instead of piling a whole TTFT budget of queueing onto one replica; cold prompts go to the
+replica with the least pending prefill. When every replica is saturated the saturation filter fails
+open, and the ``SaturationDetector`` tells admission control that the pool is saturated.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from inferlane.picking import filters
 from inferlane.picking.filters import PrefixAffinity, SaturationLimits
 from inferlane.picking.pickers import make_picker
 from inferlane.picking.prefix_index import PrefixIndex
-from inferlane.picking.scorers import ScoreContext, Scorer, make_scorer
+from inferlane.picking.scorers import LORA_ROOM, ScoreContext, Scorer, lora_level, make_scorer
 from inferlane.picking.view import EndpointView, PickRequest
 
 #: The load scorers are min-max normalised, so together they swing by up to 5; a loaded adapter (1.0 vs 0.8
@@ -53,6 +57,9 @@ class ProfileConfig:
     min_match_tokens: int = 256
     scorers: tuple[tuple[str, float], ...] = DEFAULT_SCORERS
     picker: str = "max-score"
+    #: keep only the candidates whose estimated prefill wait is within ``gate_slack_tokens`` of the best
+    ttft_gate: bool = True
+    gate_slack_tokens: int = 64
 
     def __post_init__(self) -> None:
         if self.prefill_tokens_per_s <= 0 or self.ttft_budget_s <= 0 or self.signal_max_age_s <= 0:
@@ -78,11 +85,17 @@ def preset(name: str) -> ProfileConfig:
             return ProfileConfig()
         case "least-request":
             return ProfileConfig(
-                name=name, saturation_filter=False, affinity_ratio=None, scorers=(("in-flight", 1.0),)
+                name=name,
+                saturation_filter=False,
+                affinity_ratio=None,
+                ttft_gate=False,
+                scorers=(("in-flight", 1.0),),
             )
         case "prefix-blend":
             scorers = (("prefix", 3.0), ("queue", 2.0), ("kv-cache", 2.0))
-            return ProfileConfig(name=name, saturation_filter=False, affinity_ratio=None, scorers=scorers)
+            return ProfileConfig(
+                name=name, saturation_filter=False, affinity_ratio=None, ttft_gate=False, scorers=scorers
+            )
     raise ValueError(f"unknown profile {name!r} (known: sticky-until-saturated, least-request, prefix-blend)")
 
 
@@ -164,6 +177,8 @@ class Profile:
         if self._limits is not None:
             cands, fail_open = filters.not_saturated(cands, self._limits)
         matches = self.index.match(request.prompt_hashes) if request.prompt_hashes else {}
+        if self.config.ttft_gate and len(cands) > 1:
+            cands = self._fastest(cands, request, matches)
         sticky = False
         if self._affinity is not None and matches:
             warm = self._affinity(cands, matches)
@@ -185,6 +200,8 @@ class Profile:
         if self._limits is not None:
             cands, _ = filters.not_saturated(cands, self._limits)
         matches = self.index.match(request.prompt_hashes) if request.prompt_hashes else {}
+        if self.config.ttft_gate and len(cands) > 1:
+            cands = self._fastest(cands, request, matches)
         if self._affinity is not None and matches:
             cands = self._affinity(cands, matches)
         ctx = ScoreContext(now, matches)
@@ -193,6 +210,21 @@ class Profile:
             scores = (scorer(cands, request, ctx) if cands else None) or [1.0] * len(cands)
             out[name] = {v.id: s for v, s in zip(cands, scores, strict=True)}
         return out
+
+    def _fastest(
+        self, cands: list[EndpointView], request: PickRequest, matches: Mapping[str, int]
+    ) -> list[EndpointView]:
+        """The candidates whose estimated prefill wait is within the slack of the best one."""
+        tokens, block = request.prompt_tokens, self.index.block_size
+        lora = request.lora
+        waits = []
+        for v in cands:
+            wait = v.in_flight_tokens + max(0, tokens - matches.get(v.id, 0) * block)
+            if lora is not None and lora_level(v, lora) < LORA_ROOM:
+                wait += tokens  # no slot for the adapter: it waits about a prefill for one
+            waits.append(wait)
+        limit = min(waits) + self.config.gate_slack_tokens
+        return [v for v, w in zip(cands, waits, strict=True) if w <= limit]
 
     @staticmethod
     def _eligible(

@@ -2,7 +2,9 @@
 
 No tokenizer: the prompt's text (chat messages rendered role by role, a completion prompt, token ids
 packed 4 bytes each) is cut into 64-byte blocks (about 16 tokens of English) and chain-hashed, seeded with
-the model name so different models never share a prefix. The hashed head is bounded (``max_bytes``) so a
+the model name so different models never share a prefix. The chain uses Python's own (SipHash) hash: the
+prefix index lives in this process only, so the hashes need not agree across processes, and it is several
+times faster than a cryptographic digest per block. The hashed head is bounded (``max_bytes``) so a
 huge prompt costs a bounded amount of hashing; the token estimate covers the whole prompt (4 bytes per
 token, the common rule of thumb for English BPE vocabularies).
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from inferlane.picking.prefix_index import block_hashes, stable_hash
+from inferlane.picking.prefix_index import stable_hash
 from inferlane.picking.view import PickRequest
 
 #: bytes per hashed block, and the tokens one block stands for in the prefix index
@@ -57,6 +59,18 @@ def prompt_bytes(body: Mapping[str, Any] | None) -> bytes:
     return b"".join(out)
 
 
+def chained_hashes(data: bytes, seed: int, max_blocks: int) -> tuple[int, ...]:
+    """One hash per full 64-byte block, each covering every block before it."""
+    count = min(len(data) // BLOCK_BYTES, max_blocks)
+    out = [0] * count
+    prev = seed
+    for i in range(count):
+        start = i * BLOCK_BYTES
+        prev = hash((prev, data[start : start + BLOCK_BYTES]))
+        out[i] = prev
+    return tuple(out)
+
+
 def pick_request(
     model: str,
     body: Mapping[str, Any] | None,
@@ -68,11 +82,6 @@ def pick_request(
 ) -> PickRequest:
     """The request as picking sees it: model, adapter, prompt block hashes and size, session key."""
     data = prompt_bytes(body)
-    hashes = block_hashes(
-        data[:max_bytes],
-        BLOCK_BYTES,
-        seed=stable_hash(lora or model) >> 1,
-        max_blocks=max_bytes // BLOCK_BYTES,
-    )
+    hashes = chained_hashes(data, stable_hash(lora or model) >> 1, max_bytes // BLOCK_BYTES)
     tokens = prompt_tokens if prompt_tokens is not None else -(-len(data) // BYTES_PER_TOKEN)
     return PickRequest(model=model, lora=lora, prompt_hashes=hashes, prompt_tokens=tokens, session=session)

@@ -35,7 +35,10 @@ class Backend:
         self.client = UpstreamClient(config)
         self.health = HealthChecker(self.pool, self.client.session, health, rng)
         signals = config.load_signals
-        scrape = signals.scrape if signals.scrape is not None else config.engine in LLM_ENGINES
+        llm = config.engine in LLM_ENGINES
+        scrape = signals.scrape if signals.scrape is not None else llm
+        #: ask for (and read) vLLM's ORCA load header on every request
+        self.orca = signals.orca if signals.orca is not None else llm
         self.scraper = MetricsScraper(self.pool, self.client.session, signals, rng) if scrape else None
         dns = config.discovery.dns
         self.producer: EndpointProducer | None = DnsProducer(config.name, dns, rng) if dns else None

@@ -82,7 +82,7 @@ class UpstreamCall:
         if self._debug(ctx):
             scores = ", ".join(f"{k.partition('/')[2]}={v:.3f}" for k, v in choice.result.scores.items())
             ctx.response_headers[SCORES_HEADER] = scores or "-"
-        orca = backend.config.load_signals.orca
+        orca = backend.orca
         asked = ORCA_REQUEST_HEADER in ctx.request.headers
         if orca and not asked:
             ctx.upstream_headers[ORCA_REQUEST_HEADER] = "TEXT"

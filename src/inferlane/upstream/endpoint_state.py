@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from inferlane.discovery.health_policy import HealthState
 from inferlane.model import Endpoint
 from inferlane.stages.breaker.policy import CircuitBreaker
@@ -9,7 +11,17 @@ from inferlane.upstream.signals import EndpointSignals
 
 
 class EndpointState:
-    __slots__ = ("breaker", "endpoint", "health", "in_flight", "in_flight_tokens", "requests", "signals")
+    __slots__ = (
+        "breaker",
+        "endpoint",
+        "health",
+        "in_flight",
+        "in_flight_tokens",
+        "requests",
+        "signals",
+        "view",
+        "view_key",
+    )
 
     def __init__(
         self, endpoint: Endpoint, breaker: CircuitBreaker | None, health: HealthState | None
@@ -22,6 +34,9 @@ class EndpointState:
         self.in_flight_tokens = 0
         self.requests = 0
         self.signals = EndpointSignals()
+        #: the last picking view built from this state, and what it was built from (upstream/picker.py)
+        self.view: Any = None
+        self.view_key: tuple[Any, ...] = ()
 
     @property
     def healthy(self) -> bool:

@@ -32,12 +32,17 @@ class Lease:
         state.in_flight_tokens += tokens
         state.requests += 1
 
+    def first_byte(self) -> None:
+        """The response started: the prompt is prefilled, so its tokens stop counting as pending work."""
+        self.state.in_flight_tokens -= self.tokens
+        self.tokens = 0
+
     def finish(self, result: Result) -> None:
         if self._done:
             return
         self._done = True
+        self.first_byte()
         self.state.in_flight -= 1
-        self.state.in_flight_tokens -= self.tokens
         self._sink.record(self.state, result)
 
     def finish_status(self, status: int) -> None:

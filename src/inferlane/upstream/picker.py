@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from inferlane.config.picking import LLM_ENGINES, PickingConfig
+from inferlane.picking.least_loaded import least_loaded
 from inferlane.picking.prefix_index import PrefixIndex
 from inferlane.picking.profile import (
     PickResult,
@@ -67,8 +68,13 @@ def _replace(config: ProfileConfig, **changes: Any) -> ProfileConfig:
 
 
 def view_of(state: EndpointState) -> EndpointView:
+    """The picking view of an endpoint, rebuilt only when its counters or signals changed."""
     s = state.signals
-    return EndpointView(
+    key = (state.in_flight, state.in_flight_tokens, s.at, s.sleeping, state.healthy)
+    if state.view_key == key:
+        view: EndpointView = state.view
+        return view
+    view = EndpointView(
         id=state.endpoint.id,
         healthy=state.healthy,
         sleeping=s.sleeping,
@@ -83,6 +89,8 @@ def view_of(state: EndpointState) -> EndpointView:
         block_size=s.block_size,
         num_gpu_blocks=s.num_gpu_blocks,
     )
+    state.view, state.view_key = view, key
+    return view
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +109,9 @@ class EndpointPicker:
         self.index = PrefixIndex(block_size=BLOCK_TOKENS, max_bytes=config.prefix_index_max_bytes)
         self.profile = Profile(self.config, self.index)
         self.detector = SaturationDetector(self.config.limits, self.config.signal_max_age_s)
-        self.kind = self.name if self.name in ("round-robin", "random") else "profile"
+        plain = self.name == "least-request" and config.scorers is None and config.picker is None
+        #: round-robin and random, the plain least-request fast path, or the full profile pipeline
+        self.kind = self.name if self.name in ("round-robin", "random") else "least" if plain else "profile"
         self._turn = 0
         #: whether requests need their prompt hashed (a prefix-aware profile)
         self.wants_prefix = self.kind == "profile" and (
@@ -116,12 +126,17 @@ class EndpointPicker:
     def choose(
         self, states: Sequence[EndpointState], request: PickRequest | None, now: float, rng: random.Random
     ) -> Choice:
+        """The choice among ``states`` (already filtered by the pool for health, breaker, capacity)."""
         req = request or NO_REQUEST
         if self.kind != "profile":
             awake = [s for s in states if not s.signals.sleeping]
             if not awake:
                 return Choice(None, PickResult(None, empty_after="sleeping"), req)
-            if self.kind == "random":
+            if self.kind == "least":
+                state = (
+                    awake[0] if len(awake) == 1 else least_loaded(awake, [s.in_flight for s in awake], rng)
+                )
+            elif self.kind == "random":
                 state = awake[rng.randrange(len(awake))]
             else:
                 self._turn += 1
@@ -145,4 +160,24 @@ class EndpointPicker:
     def saturation(
         self, states: Sequence[EndpointState], request: PickRequest | None, now: float
     ) -> PoolSaturation:
+        if self._has_room(states, now):  # the common case, without building views
+            return PoolSaturation(False, len(states), 0, 0.0)
         return self.detector.check([view_of(s) for s in states], request or NO_REQUEST, now)
+
+    def _has_room(self, states: Sequence[EndpointState], now: float) -> bool:
+        """Some awake endpoint is clearly under every limit (stale signals count as unknown)."""
+        limits = self.detector.limits
+        tokens = limits.max_in_flight_tokens or 0
+        queue, kv = limits.max_queue_depth or 0, limits.max_kv_usage or 0.0
+        cutoff = now - self.detector.max_age
+        for state in states:
+            s = state.signals
+            if s.sleeping or (tokens and state.in_flight_tokens >= tokens):
+                continue
+            if s.at is None or s.at < cutoff:
+                return True
+            if (not queue or s.queue_depth is None or s.queue_depth < queue) and (
+                not kv or s.kv_usage is None or s.kv_usage < kv
+            ):
+                return True
+        return False

@@ -65,6 +65,8 @@ class UpstreamStream:
             except (aiohttp.ClientError, OSError) as exc:
                 self._fail()
                 raise UpstreamError(f"upstream disconnected mid-stream: {self._where}") from exc
+            if self._lease.tokens:
+                self._lease.first_byte()  # the first chunk of a stream: prefill is over
             watch = self.watch
             if chunk:
                 if watch is None:

@@ -60,6 +60,11 @@ async def test_a_sleeping_replica_gets_nothing_until_it_wakes(fleet, proxies, ht
 
     seen = await spread(http, url, 12)
     assert name not in seen and sum(seen.values()) == 12
+    async with http.get(proxy.admin_url + "/admin/state") as r:
+        endpoints = {e["endpoint"]: e for e in (await r.json())["backends"]["llm"]}
+    assert endpoints[name]["sleeping"] is True
+    assert endpoints[name]["kv_usage"] is not None and endpoints[name]["queue"] == 0
+    assert 0 <= endpoints[name]["signal_age_s"] < 5
 
     async with http.post(sleeper.url + "/wake_up") as r:
         assert r.status == 200
@@ -113,3 +118,18 @@ async def test_a_replica_whose_metrics_go_stale_stops_attracting_load(fleet, pro
     await until(lambda: clock() - (stale_state.signals.at or 0) > 0.35)
     stale = await spread(http, url, 9)
     assert stale[quiet] < 9 / 2, stale  # the stale "idle" reading no longer pulls traffic
+
+
+async def test_orca_load_header_feeds_signals_and_is_hidden_unless_asked(fleet, proxies, http):
+    sims = await fleet(replicas=1)
+    proxy = await proxies(config_for(sims, scrape=False))
+    url = proxy.url + "/v1/chat/completions"
+    (state,) = pool_of(proxy).states.values()
+    assert state.signals.at is None
+    async with http.post(url, json=chat(1)) as r:
+        assert r.status == 200
+        assert "endpoint-load-metrics" not in r.headers
+    assert state.signals.at is not None and state.signals.kv_usage is not None
+    asked = {"endpoint-load-metrics-format": "JSON"}
+    async with http.post(url, json=chat(2), headers=asked) as r:
+        assert r.headers["endpoint-load-metrics"].startswith("JSON ")

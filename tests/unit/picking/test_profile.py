@@ -36,26 +36,69 @@ def send(views, chosen, request):
     ]
 
 
-def test_sticky_until_saturated_then_spill():
+def with_question(tenant, question, tokens=1_024, extra=128):
+    ids = [hash((tenant, i)) % 50_000 for i in range(tokens)] + [hash((question, i)) for i in range(extra)]
+    return PickRequest(model="m", prompt_hashes=block_hashes(ids, 16), prompt_tokens=tokens + extra)
+
+
+@pytest.mark.parametrize(
+    ("warm_pending", "others_pending", "expect_warm"),
+    [
+        (0, 0, True),  # idle: the cached prefix wins
+        (600, 0, True),  # a short queue in front beats prefilling 1,152 tokens elsewhere
+        (1_100, 0, False),  # the queue in front is longer than a cold prefill: spill
+        (1_100, 2_000, True),  # ... unless the others are busier still
+        (3_990, 3_000, True),  # still under the 4,000-token limit and the fastest
+        (4_100, 9_000, True),  # every replica saturated: fail open, the warm one is still fastest
+    ],
+)
+def test_sticky_while_it_is_the_fastest_way_to_a_first_token(warm_pending, others_pending, expect_warm):
+    index = PrefixIndex(block_size=16)
+    index.record("r2", with_question("tenant-a", "earlier").prompt_hashes)
+    views = [dataclasses.replace(v, in_flight_tokens=others_pending) for v in fleet()]
+    views[2] = dataclasses.replace(views[2], in_flight_tokens=warm_pending)
+    result = Profile(CONFIG, index).pick(views, with_question("tenant-a", "now"), NOW, random.Random(0))
+    assert (result.endpoint_id == "r2") is expect_warm
+    assert result.sticky is expect_warm
+
+
+def test_a_saturated_warm_replica_is_skipped_for_a_fast_enough_one():
+    index = PrefixIndex(block_size=16)
+    request = with_question("tenant-a", "now")
+    index.record("r1", request.prompt_hashes)
+    index.record("r2", request.prompt_hashes)
+    views = fleet()
+    views[1] = dataclasses.replace(views[1], in_flight_tokens=4_500)  # over the limit
+    views[2] = dataclasses.replace(views[2], in_flight_tokens=900)
+    result = Profile(CONFIG, index).pick(views, request, NOW, random.Random(0))
+    assert (result.endpoint_id, result.sticky, result.fail_open) == ("r2", True, False)
+
+
+def test_a_hot_prefix_spreads_over_warm_replicas_as_their_queues_grow():
+    """Pending prefill is never released here (every request still prefilling): the prefix spills to a
+    second replica, and then the two warm replicas share it while the cold ones stay free."""
     index = PrefixIndex(block_size=16)
     profile = Profile(CONFIG, index)
     rng = random.Random(1)
     views = fleet()
-    request = prompt("tenant-a")  # 1,024 tokens: four fit under the 4,000-token limit
     chosen = []
-    for _ in range(8):
+    for i in range(12):
+        request = with_question("tenant-a", f"q{i}", extra=16)
         result = profile.pick(views, request, NOW, rng)
         assert result.endpoint_id is not None
+        uncached = request.prompt_tokens - result.matched_blocks * 16
         index.record(result.endpoint_id, request.prompt_hashes)
-        views = send(views, result.endpoint_id, request)
+        views = [
+            dataclasses.replace(v, in_flight_tokens=v.in_flight_tokens + uncached)
+            if v.id == result.endpoint_id
+            else v
+            for v in views
+        ]
         chosen.append(result.endpoint_id)
     first = chosen[0]
-    assert chosen[:4] == [first] * 4  # sticks while the warm replica has prefill room
-    second = chosen[4]
-    assert second != first  # saturated: spills to another replica ...
-    assert chosen[4:8] == [second] * 4  # ... which is warm now, so the prefix sticks there next
-    result = profile.pick(views, request, NOW, rng)
-    assert result.endpoint_id not in (first, second) and not result.fail_open
+    assert chosen[1] == first  # a 16-token question behind one pending prefill: stay
+    assert len(set(chosen)) >= 2  # spilled once the queue in front outgrew a cold prefill
+    assert Counter(chosen).most_common(1)[0][1] >= 4
 
 
 def test_warm_replica_with_room_wins_over_idle_cold_ones():
@@ -63,7 +106,7 @@ def test_warm_replica_with_room_wins_over_idle_cold_ones():
     request = prompt("tenant-a")
     index.record("r2", request.prompt_hashes)
     views = fleet()
-    views[2] = dataclasses.replace(views[2], in_flight=6, in_flight_tokens=3_000, queue_depth=2, kv_usage=0.5)
+    views[2] = dataclasses.replace(views[2], in_flight=6, in_flight_tokens=500, queue_depth=2, kv_usage=0.5)
     result = Profile(CONFIG, index).pick(views, request, NOW, random.Random(0))
     assert (result.endpoint_id, result.sticky, result.matched_blocks) == ("r2", True, 64)
 
