@@ -64,6 +64,27 @@ def test_flush_decision(case: tuple[BatchSettings, int, float, int, float, Flush
     assert flush_decision(batch_settings, queued, age, in_flight, window) == expected
 
 
+# (settings, queued items, oldest age, batches in flight, window, returning cohort) -> decision
+COHORT_CASES: dict[str, tuple[BatchSettings, int, float, int, float, int, Flush]] = {
+    "idle, a lone client's cohort of one is back: at once": (DYNAMIC, 1, 0.0, 0, 0.05, 1, SendNow(1)),
+    "idle, cohort of 6 partly back: collect": (DYNAMIC, 2, 0.001, 0, 0.05, 6, WaitUntil(0.05)),
+    "idle, the whole cohort is back: at once": (DYNAMIC, 6, 0.002, 0, 0.05, 6, SendNow(6)),
+    "idle, cohort larger than a batch: a full batch goes": (DYNAMIC, 8, 0.0, 0, 0.05, 20, SendNow(8)),
+    "idle, cohort not back but the window passed": (DYNAMIC, 2, 0.05, 0, 0.05, 6, SendNow(2)),
+    "adaptive, cohort partly back: its own window": (ADAPTIVE, 2, 0.0, 0, 0.02, 6, WaitUntil(0.02)),
+    "preferred, cohort partly back but a preferred size reached": (PREFERRED, 4, 0.0, 0, 0.05, 6, SendNow(4)),
+    "fixed ignores the cohort": (FIXED, 6, 0.0, 0, 0.05, 6, WaitUntil(0.05)),
+}
+
+
+@pytest.mark.parametrize("case", COHORT_CASES.values(), ids=COHORT_CASES.keys())
+def test_a_returning_cohort_is_collected_before_an_idle_send(
+    case: tuple[BatchSettings, int, float, int, float, int, Flush],
+) -> None:
+    batch_settings, queued, age, in_flight, window, cohort, expected = case
+    assert flush_decision(batch_settings, queued, age, in_flight, window, cohort) == expected
+
+
 def test_fixed_ignores_preferred_sizes() -> None:
     fixed = BatchSettings(max_batch_size=8, strategy="fixed", preferred_batch_sizes=(2,))
     assert flush_decision(fixed, 3, 0.0, 1, 0.05) == WaitUntil(0.05)

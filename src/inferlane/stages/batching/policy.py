@@ -16,10 +16,19 @@ The rules, first match wins (``n`` = queued items, ``W`` = window):
 4. ``oldest_age >= W`` → :class:`SendNow` (all ``n``): the window has passed; the batch goes as it is.
 5. ``fixed`` → :class:`WaitUntil` ``W``: fixed always waits out the full window unless the batch is full;
    preferred sizes do not apply.
-6. ``dynamic`` and ``adaptive``, with nothing in flight → :class:`SendNow` at once: a request that arrives
-   to an idle batcher goes out without waiting, so batching adds no latency when the server is idle.
-7. ``dynamic`` and ``adaptive``, with a batch in flight and a free slot, when ``n`` has reached a preferred
-   batch size → :class:`SendNow` of that preferred size.
+6. ``dynamic`` and ``adaptive``, with nothing in flight and at least ``expected_items`` queued →
+   :class:`SendNow` at once: a request that arrives to an idle batcher goes out without waiting, so
+   batching adds no latency when the server is idle. ``expected_items`` (default 0) is what the batcher
+   expects to hold soon: the queued items plus the *returning cohort* — items whose batch was answered
+   within the last window and that have not arrived again. Clients in a closed loop send their next
+   request as soon as they have their answer, so right after a batch of 30 comes back, 30 arrivals are
+   due within milliseconds: sending the first of them alone would occupy a one-at-a-time model server with
+   a batch of 1 while the other 29 wait behind it, and the split would repeat forever (batches of 1 and
+   29 alternating). Until the cohort is back — or the window passes, or the batch is full — the batcher
+   collects instead. A lone client's cohort is its own single item, so at low load requests still go at
+   once; the batcher passes ``oldest_age`` counted from the answer that started the cohort.
+7. ``dynamic`` and ``adaptive``, not sent by rule 6 (a batch in flight and a free slot, or a cohort still
+   returning), when ``n`` has reached a preferred batch size → :class:`SendNow` of that preferred size.
 8. otherwise → :class:`WaitUntil` ``W``: collect while the upstream is busy.
 
 Whenever a batch is sent before its window passed (rules 6 and 7) and ``preferred_batch_sizes`` are set,
@@ -102,7 +111,12 @@ Flush: TypeAlias = SendNow | WaitUntil | Hold
 
 
 def flush_decision(
-    settings: BatchSettings, queued_items: int, oldest_age: float, in_flight_batches: int, window: float
+    settings: BatchSettings,
+    queued_items: int,
+    oldest_age: float,
+    in_flight_batches: int,
+    window: float,
+    expected_items: int = 0,
 ) -> Flush:
     """What the batcher does now; the rules are in the module docstring."""
     if queued_items <= 0 or in_flight_batches >= settings.max_concurrent_batches:
@@ -115,7 +129,7 @@ def flush_decision(
     if settings.strategy == "fixed":
         return WaitUntil(window)
     preferred = largest_preferred(settings.preferred_batch_sizes, queued_items)
-    if in_flight_batches == 0:
+    if in_flight_batches == 0 and queued_items >= expected_items:
         return SendNow(preferred or queued_items)
     if preferred:
         return SendNow(preferred)

@@ -13,6 +13,7 @@ Items whose caller left, or whose deadline passed, are dropped before dispatch a
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -101,6 +102,9 @@ class BatchQueue:
         self._loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
+        #: the returning cohort: items answered by the last batches that have not arrived again yet
+        self._due = 0
+        self._due_since = 0.0
 
     @property
     def idle(self) -> bool:
@@ -118,6 +122,7 @@ class BatchQueue:
             self.items.append(item)
             self.waiting += 1
             self.queued_items += item.size
+            self._due = max(0, self._due - item.size)
             if self.window is not None:
                 for _ in range(item.size):
                     self.window.observe_arrival(item.enqueued)
@@ -156,7 +161,12 @@ class BatchQueue:
                 return
             window = self.window.window(now) if self.window is not None else self.settings.max_wait
             oldest = self.items[0].enqueued
-            decision = flush_decision(self.settings, self.queued_items, now - oldest, self.in_flight, window)
+            due = self._due if now - self._due_since < window else 0
+            # while a cohort returns, an item's wait counts from the answer that started the cohort
+            age = now - max(oldest, self._due_since) if due else now - oldest
+            decision = flush_decision(
+                self.settings, self.queued_items, age, self.in_flight, window, self.queued_items + due
+            )
             if isinstance(decision, SendNow):
                 taken = self._take(decision.items, now)
                 if taken:
@@ -164,6 +174,8 @@ class BatchQueue:
                 continue
             if isinstance(decision, Hold):
                 self._disarm()
+            elif due:  # waiting for a returning cohort: decide again when it is no longer expected
+                self._arm(self._due_since + min(decision.age, window))
             else:
                 self._arm(oldest + decision.age)
             return
@@ -213,7 +225,7 @@ class BatchQueue:
         task = self._loop.create_task(self._run(batch), name="batch")
         batch.task = task
         self.tasks.add(task)
-        task.add_done_callback(self._finished)
+        task.add_done_callback(functools.partial(self._finished, batch))
 
     async def _run(self, batch: Batch) -> None:
         try:
@@ -229,9 +241,14 @@ class BatchQueue:
                 if item.alive:
                     item.fail(UpstreamError("batching: the batch ended without an answer for this request"))
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, batch: Batch, task: asyncio.Task[None]) -> None:
         self.tasks.discard(task)
         self.in_flight -= 1
+        now = self._loop.time()
+        if now - self._due_since >= self.settings.max_wait:
+            self._due = 0
+        self._due += sum(item.size for item in batch.items)
+        self._due_since = now
         self.pump()
 
     # --- the timer ---------------------------------------------------------------------------------
