@@ -82,7 +82,7 @@ class StatusFeed:
             "ready": state.get("ready"),
             "draining": state.get("draining"),
             "routes": routes_of(config),
-            "splits": splits_of(self.overrides, state),
+            "splits": splits_of(self.overrides, state, config),
             "rollouts": state.get("rollouts"),
             "batching": state.get("batching") or self.batching(),
             "backends": state.get("backends", {}),
@@ -145,16 +145,33 @@ def routes_of(config: ProxyConfig) -> list[dict[str, Any]]:
     return out
 
 
-def splits_of(overrides: WeightOverrides, state: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per-model version weights: live ones (admin API, rollouts) win over what stages report from config
-    (``state()["splits"]``: a list of ``{"model", "weights"}``)."""
+def splits_of(overrides: WeightOverrides, state: dict[str, Any], config: Any) -> list[dict[str, Any]]:
+    """Per-model version weights. Live ones (admin API, rollouts) win over the config's: the ``models``
+    section's versions when this build has a model registry, and what stages report in ``state()["splits"]``
+    (a list of ``{"model", "weights"}``)."""
     live = {model: dict(weights) for model, weights in overrides.items()}
     out: list[dict[str, Any]] = [
         {"model": model, "weights": weights, "source": "live"} for model, weights in sorted(live.items())
     ]
-    for split in state.get("splits") or ():
-        if isinstance(split, dict) and split.get("model") not in live:
-            out.append({"model": split.get("model"), "weights": split.get("weights", {}), "source": "config"})
+    seen: set[str | None] = set(live)
+    reported = [
+        (s.get("model"), s.get("weights", {})) for s in state.get("splits") or () if isinstance(s, dict)
+    ]
+    for model, weights in [*config_splits(config), *reported]:
+        if model not in seen:
+            seen.add(model)
+            out.append({"model": model, "weights": weights, "source": "config"})
+    return out
+
+
+def config_splits(config: Any) -> list[tuple[str, dict[str, int]]]:
+    """``models[].versions[]`` weights from the config (read by name: the section belongs to the model
+    registry, which owns its schema)."""
+    out = []
+    for model in getattr(config, "models", None) or ():
+        versions = getattr(model, "versions", None) or ()
+        if versions:
+            out.append((str(model.name), {str(v.version): int(v.weight) for v in versions}))
     return out
 
 

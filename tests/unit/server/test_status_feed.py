@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -9,7 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from inferlane.config.load import parse_config
 from inferlane.model import Endpoint, ProxyRequest
 from inferlane.pipeline.context import RequestContext
-from inferlane.server.status import StatusFeed, batching_from_metrics
+from inferlane.server.status import StatusFeed, batching_from_metrics, splits_of
 from inferlane.stages.split.weights import WeightOverrides
 
 CONFIG = parse_config(
@@ -124,3 +125,23 @@ def test_batching_stats_come_from_the_batchers_metrics() -> None:
     }
     status = StatusFeed(dict, lambda: CONFIG, WeightOverrides(), Clock(), batching=lambda: {"x": {}})
     assert status.snapshot()["batching"] == {"x": {}}
+
+
+def test_versioned_models_in_config_show_their_weights_until_changed_live() -> None:
+    version = SimpleNamespace
+    models = [
+        SimpleNamespace(
+            name="qwen", versions=[version(version="v1", weight=90), version(version="v2", weight=10)]
+        ),
+        SimpleNamespace(name="bge", versions=[]),
+    ]
+    config = SimpleNamespace(models=models)
+    assert splits_of(WeightOverrides(), {}, config) == [
+        {"model": "qwen", "weights": {"v1": 90, "v2": 10}, "source": "config"}
+    ]
+    overrides = WeightOverrides()
+    overrides.set("qwen", {"v1": 0, "v2": 100})
+    assert splits_of(overrides, {}, config) == [
+        {"model": "qwen", "weights": {"v1": 0, "v2": 100}, "source": "live"}
+    ]
+    assert splits_of(WeightOverrides(), {}, CONFIG) == []  # a build without a model registry
