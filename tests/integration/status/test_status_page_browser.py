@@ -39,7 +39,9 @@ async def browser() -> AsyncIterator[Any]:
     expect.set_options(timeout=15_000)  # a busy CI machine may take a while to paint; still bounded
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            timeout=60_000,  # a first start on a fresh machine builds font caches
         )
         yield browser
         await browser.close()
