@@ -52,6 +52,9 @@ class StatusFeed:
 
     def record(self, ctx: RequestContext | None, status: int, error_kind: str, seconds: float) -> None:
         now = self.wall()
+        if 0 < status < 400 and not error_kind:  # the common case: nothing to list
+            self.traffic.add(now, seconds, False)
+            return
         self.traffic.add(now, seconds, is_failure(status, error_kind))
         if is_listed(status, error_kind):
             self.errors.add(

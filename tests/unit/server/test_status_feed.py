@@ -145,3 +145,11 @@ def test_versioned_models_in_config_show_their_weights_until_changed_live() -> N
         {"model": "qwen", "weights": {"v1": 0, "v2": 100}, "source": "live"}
     ]
     assert splits_of(WeightOverrides(), {}, CONFIG) == []  # a build without a model registry
+
+
+def test_a_stream_that_broke_after_its_200_is_an_error() -> None:
+    status, _, _ = feed()
+    status.record(context(), 200, "upstream_reset", 1.5)
+    snapshot = status.snapshot()
+    assert snapshot["traffic"]["total_errors"] == 1
+    assert snapshot["errors"][0]["error_kind"] == "upstream_reset"
