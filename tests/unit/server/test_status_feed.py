@@ -10,7 +10,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from inferlane.config.load import parse_config
 from inferlane.model import Endpoint, ProxyRequest
 from inferlane.pipeline.context import RequestContext
-from inferlane.server.status import StatusFeed, batching_from_metrics, splits_of
+from inferlane.server.status import StatusFeed
+from inferlane.server.status_sources import batching_from_metrics, splits_of
 from inferlane.stages.split.weights import WeightOverrides
 
 CONFIG = parse_config(
