@@ -71,11 +71,13 @@ BATCHING_SAMPLES = {
 
 
 def batching_from_metrics(registry: CollectorRegistry) -> dict[str, Any] | None:
-    """Per-model batching stats read from the batcher's metrics (``None`` when no batch was ever queued)."""
+    """Per-model batching stats read from the batcher's metrics (``None`` when no batch was ever queued);
+    series that split a model further (``dropped`` by reason) are summed."""
     out: dict[str, dict[str, float]] = {}
     for family in registry.restricted_registry(list(BATCHING_SAMPLES)).collect():
         for sample in family.samples:
             key = BATCHING_SAMPLES.get(sample.name)
             if key is not None:
-                out.setdefault(sample.labels.get("model", "-"), {})[key] = round(sample.value, 3)
+                stats = out.setdefault(sample.labels.get("model", "-"), {})
+                stats[key] = round(stats.get(key, 0.0) + sample.value, 3)
     return dict(sorted(out.items())) or None

@@ -120,8 +120,11 @@ def test_batching_stats_come_from_the_batchers_metrics() -> None:
     average.labels("bge").set(7.25)
     batches.labels("bge").inc(41)
     batches.labels("resnet").inc(2)
+    dropped = Counter("inferlane_batch_dropped_total", "", ["model", "reason"], registry=registry)
+    dropped.labels("bge", "deadline").inc(2)
+    dropped.labels("bge", "queue_full").inc(5)
     assert batching_from_metrics(registry) == {
-        "bge": {"queued": 3.0, "avg_batch_size": 7.25, "batches": 41.0},
+        "bge": {"queued": 3.0, "avg_batch_size": 7.25, "batches": 41.0, "dropped": 7.0},
         "resnet": {"batches": 2.0},
     }
     status = StatusFeed(dict, lambda: CONFIG, WeightOverrides(), Clock(), batching=lambda: {"x": {}})
