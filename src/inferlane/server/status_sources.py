@@ -49,12 +49,12 @@ def splits_of(overrides: WeightOverrides, state: dict[str, Any], config: Any) ->
 
 
 def config_splits(config: Any) -> list[tuple[str, dict[str, int]]]:
-    """``models[].versions[]`` weights from the config (read by name: the section belongs to the model
-    registry, which owns its schema)."""
+    """``models[].versions[]`` weights of models with more than one version, from the config (read by name:
+    the section belongs to the model registry, which owns its schema)."""
     out = []
     for model in getattr(config, "models", None) or ():
         versions = getattr(model, "versions", None) or ()
-        if versions:
+        if len(versions) > 1:  # one version is no split
             out.append((str(model.name), {str(v.version): int(v.weight) for v in versions}))
     return out
 

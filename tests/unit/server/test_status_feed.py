@@ -138,6 +138,7 @@ def test_versioned_models_in_config_show_their_weights_until_changed_live() -> N
             name="qwen", versions=[version(version="v1", weight=90), version(version="v2", weight=10)]
         ),
         SimpleNamespace(name="bge", versions=[]),
+        SimpleNamespace(name="resnet", versions=[version(version="1", weight=1)]),
     ]
     config = SimpleNamespace(models=models)
     assert splits_of(WeightOverrides(), {}, config) == [
