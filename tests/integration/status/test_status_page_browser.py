@@ -81,6 +81,7 @@ async def test_page_shows_health_changes_and_new_weights_live(sim_fleet, proxies
 
     sick.faults.set(engine_dead=True)  # its /health answers 503 from now on
     await expect(sick_health).to_have_text("unhealthy")
+    await expect(page).to_have_title("(1 unhealthy) Inferlane status")  # visible from another tab
     await expect(well_health).to_have_text("healthy")
 
     await set_weights(proxy, http, "m", {"v1": 70, "v2": 30})
