@@ -28,7 +28,8 @@ from inferlane.server.admin_rollouts import RolloutAdmin
 from inferlane.server.edge import Edge
 from inferlane.server.listeners import Listeners
 from inferlane.server.probes import Probes
-from inferlane.server.status import StatusFeed, batching_from_metrics
+from inferlane.server.status import StatusFeed
+from inferlane.server.status_sources import batching_from_metrics
 from inferlane.stages.builtin import register_builtin
 from inferlane.stages.route.factory import route_latency_hook
 from inferlane.stages.split.weights import WeightOverrides

@@ -14,11 +14,11 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from prometheus_client import CollectorRegistry
 
 from inferlane import __version__
 from inferlane.config.schema import ProxyConfig
 from inferlane.pipeline.context import RequestContext
+from inferlane.server.status_sources import routes_of, splits_of
 from inferlane.server.status_window import ErrorRing, RecentError, TrafficWindow, is_failure, is_listed
 from inferlane.stages.split.weights import WeightOverrides
 
@@ -52,6 +52,9 @@ class StatusFeed:
 
     def record(self, ctx: RequestContext | None, status: int, error_kind: str, seconds: float) -> None:
         now = self.wall()
+        if 0 < status < 400 and not error_kind:  # the common case: nothing to list
+            self.traffic.add(now, seconds, False)
+            return
         self.traffic.add(now, seconds, is_failure(status, error_kind))
         if is_listed(status, error_kind):
             self.errors.add(
@@ -82,7 +85,7 @@ class StatusFeed:
             "ready": state.get("ready"),
             "draining": state.get("draining"),
             "routes": routes_of(config),
-            "splits": splits_of(self.overrides, state),
+            "splits": splits_of(self.overrides, state, config),
             "rollouts": state.get("rollouts"),
             "batching": state.get("batching") or self.batching(),
             "backends": state.get("backends", {}),
@@ -125,56 +128,3 @@ CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; "
     "img-src data:; base-uri 'none'; form-action 'none'"
 )
-
-
-def routes_of(config: ProxyConfig) -> list[dict[str, Any]]:
-    routing = config.routing
-    out: list[dict[str, Any]] = [
-        {
-            "name": route.display_name,
-            "match": route.path if route.path is not None else f"{route.path_prefix}*",
-            "models": list(route.models) or ([route.model] if route.model else []),
-            "backend": route.backend or config.default_backend_name,
-            "batching": route.batch_enabled,
-        }
-        for route in routing.endpoints
-    ]
-    default = config.default_backend_name
-    if default is not None:
-        out.append({"name": "default", "match": "*", "models": [], "backend": default, "batching": False})
-    return out
-
-
-def splits_of(overrides: WeightOverrides, state: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per-model version weights: live ones (admin API, rollouts) win over what stages report from config
-    (``state()["splits"]``: a list of ``{"model", "weights"}``)."""
-    live = {model: dict(weights) for model, weights in overrides.items()}
-    out: list[dict[str, Any]] = [
-        {"model": model, "weights": weights, "source": "live"} for model, weights in sorted(live.items())
-    ]
-    for split in state.get("splits") or ():
-        if isinstance(split, dict) and split.get("model") not in live:
-            out.append({"model": split.get("model"), "weights": split.get("weights", {}), "source": "config"})
-    return out
-
-
-#: the batcher's per-model metrics the page shows, by sample name → key in ``batching[model]``
-BATCHING_SAMPLES = {
-    "request_queue_depth": "queued",
-    "batch_size_avg": "avg_batch_size",
-    "inferlane_batch_merge_ratio": "merge_ratio",
-    "inferlane_batch_batches_total": "batches",
-    "inferlane_batch_requests_total": "requests",
-    "inferlane_batch_dropped_total": "dropped",
-}
-
-
-def batching_from_metrics(registry: CollectorRegistry) -> dict[str, Any] | None:
-    """Per-model batching stats read from the batcher's metrics (``None`` when no batch was ever queued)."""
-    out: dict[str, dict[str, float]] = {}
-    for family in registry.restricted_registry(list(BATCHING_SAMPLES)).collect():
-        for sample in family.samples:
-            key = BATCHING_SAMPLES.get(sample.name)
-            if key is not None:
-                out.setdefault(sample.labels.get("model", "-"), {})[key] = round(sample.value, 3)
-    return dict(sorted(out.items())) or None

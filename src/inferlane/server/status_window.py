@@ -140,9 +140,11 @@ class ErrorRing:
 
 def is_failure(status: int, error_kind: str = "") -> bool:
     """Counted as an error on the page: a 5xx, whether the upstream answered it or the proxy failed the
-    request (timeouts, open breakers, connect errors are all 5xx), or no status at all. Client errors (4xx,
-    429 shedding, hang-ups) are listed but not counted, like the Prometheus error-ratio rules."""
-    return status >= 500 or status == 0
+    request (timeouts, open breakers, connect errors are all 5xx), a stream that broke after its 200 went
+    out, or no status at all. Client errors (4xx, 429 shedding, hang-ups) are listed but not counted, like
+    the Prometheus error-ratio rules."""
+    broken_stream = status < 400 and error_kind not in ("", "none")
+    return status >= 500 or status == 0 or broken_stream
 
 
 def is_listed(status: int, error_kind: str) -> bool:

@@ -64,3 +64,19 @@ async def test_status_needs_no_token_and_changes_nothing(proxies, http) -> None:
         assert "t0k3n" not in await response.text()
     async with http.post(proxy.admin_url + "/admin/status") as response:
         assert response.status == 405
+
+
+async def test_a_stream_broken_mid_way_shows_as_an_error(upstreams, proxies, http) -> None:
+    up = await upstreams()
+    proxy = await proxies(proxy_config({"chat": [up.url]}))
+    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    async with http.post(
+        proxy.url + "/v1/chat/completions", json=body, headers={"x-test": "reset-mid-stream=2"}
+    ) as response:
+        assert response.status == 200
+        await response.read()
+    async with http.get(proxy.admin_url + "/admin/status") as response:
+        status = await response.json()
+    assert status["traffic"]["total_errors"] == 1
+    (error,) = status["errors"]
+    assert error["status"] == 200 and error["error_kind"] not in ("", "none")

@@ -39,7 +39,9 @@ async def browser() -> AsyncIterator[Any]:
     expect.set_options(timeout=15_000)  # a busy CI machine may take a while to paint; still bounded
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            timeout=60_000,  # a first start on a fresh machine builds font caches
         )
         yield browser
         await browser.close()
@@ -79,6 +81,7 @@ async def test_page_shows_health_changes_and_new_weights_live(sim_fleet, proxies
 
     sick.faults.set(engine_dead=True)  # its /health answers 503 from now on
     await expect(sick_health).to_have_text("unhealthy")
+    await expect(page).to_have_title("(1 unhealthy) Inferlane status")  # visible from another tab
     await expect(well_health).to_have_text("healthy")
 
     await set_weights(proxy, http, "m", {"v1": 70, "v2": 30})

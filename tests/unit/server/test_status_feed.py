@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -9,7 +10,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from inferlane.config.load import parse_config
 from inferlane.model import Endpoint, ProxyRequest
 from inferlane.pipeline.context import RequestContext
-from inferlane.server.status import StatusFeed, batching_from_metrics
+from inferlane.server.status import StatusFeed
+from inferlane.server.status_sources import batching_from_metrics, splits_of
 from inferlane.stages.split.weights import WeightOverrides
 
 CONFIG = parse_config(
@@ -118,9 +120,41 @@ def test_batching_stats_come_from_the_batchers_metrics() -> None:
     average.labels("bge").set(7.25)
     batches.labels("bge").inc(41)
     batches.labels("resnet").inc(2)
+    dropped = Counter("inferlane_batch_dropped_total", "", ["model", "reason"], registry=registry)
+    dropped.labels("bge", "deadline").inc(2)
+    dropped.labels("bge", "queue_full").inc(5)
     assert batching_from_metrics(registry) == {
-        "bge": {"queued": 3.0, "avg_batch_size": 7.25, "batches": 41.0},
+        "bge": {"queued": 3.0, "avg_batch_size": 7.25, "batches": 41.0, "dropped": 7.0},
         "resnet": {"batches": 2.0},
     }
     status = StatusFeed(dict, lambda: CONFIG, WeightOverrides(), Clock(), batching=lambda: {"x": {}})
     assert status.snapshot()["batching"] == {"x": {}}
+
+
+def test_versioned_models_in_config_show_their_weights_until_changed_live() -> None:
+    version = SimpleNamespace
+    models = [
+        SimpleNamespace(
+            name="qwen", versions=[version(version="v1", weight=90), version(version="v2", weight=10)]
+        ),
+        SimpleNamespace(name="bge", versions=[]),
+        SimpleNamespace(name="resnet", versions=[version(version="1", weight=1)]),
+    ]
+    config = SimpleNamespace(models=models)
+    assert splits_of(WeightOverrides(), {}, config) == [
+        {"model": "qwen", "weights": {"v1": 90, "v2": 10}, "source": "config"}
+    ]
+    overrides = WeightOverrides()
+    overrides.set("qwen", {"v1": 0, "v2": 100})
+    assert splits_of(overrides, {}, config) == [
+        {"model": "qwen", "weights": {"v1": 0, "v2": 100}, "source": "live"}
+    ]
+    assert splits_of(WeightOverrides(), {}, CONFIG) == []  # a build without a model registry
+
+
+def test_a_stream_that_broke_after_its_200_is_an_error() -> None:
+    status, _, _ = feed()
+    status.record(context(), 200, "upstream_reset", 1.5)
+    snapshot = status.snapshot()
+    assert snapshot["traffic"]["total_errors"] == 1
+    assert snapshot["errors"][0]["error_kind"] == "upstream_reset"

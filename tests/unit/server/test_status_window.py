@@ -97,6 +97,7 @@ def test_error_ring_keeps_the_newest_and_lists_them_first() -> None:
         (503, "circuit_open", True, True),
         (500, "none", True, True),
         (0, "", True, True),
+        (200, "upstream_reset", True, True),  # a stream that broke mid-way
     ],
 )
 def test_what_counts_as_an_error(status: int, kind: str, failure: bool, listed: bool) -> None:
