@@ -26,7 +26,8 @@ async def test_auto_model_is_routed_by_prompt_size(client):
             model="auto", prompt="word " * words, max_tokens=2
         )
         assert raw.headers["x-token-range"] == size
-        assert raw.parse().model == model
+        # the demo splits the 7B model 90/10 with a canary whose served name is `<model>-canary`
+        assert raw.parse().model in (model, f"{model}-canary")
 
 
 async def test_completions_for_a_chat_model_are_translated(client):
