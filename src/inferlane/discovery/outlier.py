@@ -49,11 +49,13 @@ class _Host:
 
 
 class OutlierDetector:
-    __slots__ = ("_hosts", "settings")
+    __slots__ = ("_hosts", "_last_until", "settings")
 
     def __init__(self, settings: OutlierSettings) -> None:
         self.settings = settings
         self._hosts: dict[str, _Host] = {}
+        #: when the latest ejection ends: before then some endpoint may be ejected, after it none is
+        self._last_until = float("-inf")
 
     def set_endpoints(self, ids: Iterable[str]) -> None:
         """The pool's current membership: new ids start clean, removed ones are forgotten."""
@@ -100,9 +102,14 @@ class OutlierDetector:
             host.times_ejected = max(0, host.times_ejected - healthy_intervals)
         host.times_ejected += 1
         host.ejected_until = now + min(base * host.times_ejected, settings.max_ejection_time)
+        self._last_until = max(self._last_until, host.ejected_until)
         host.consecutive_5xx = 0
         host.consecutive_local = 0
         return True
+
+    def any_ejected(self, now: float) -> bool:
+        """False when no endpoint can be ejected now (a cheap test before asking per endpoint)."""
+        return now < self._last_until
 
     def is_ejected(self, endpoint_id: str, now: float) -> bool:
         host = self._host(endpoint_id, now)

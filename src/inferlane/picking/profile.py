@@ -216,13 +216,17 @@ class Profile:
     ) -> list[EndpointView]:
         """The candidates whose estimated prefill wait is within the slack of the best one."""
         tokens, block = request.prompt_tokens, self.index.block_size
+        waits = [v.in_flight_tokens + tokens for v in cands]
+        if matches:
+            for i, v in enumerate(cands):
+                held = matches.get(v.id)
+                if held:
+                    waits[i] -= min(tokens, held * block)
         lora = request.lora
-        waits = []
-        for v in cands:
-            wait = v.in_flight_tokens + max(0, tokens - matches.get(v.id, 0) * block)
-            if lora is not None and lora_level(v, lora) < LORA_ROOM:
-                wait += tokens  # no slot for the adapter: it waits about a prefill for one
-            waits.append(wait)
+        if lora is not None:
+            for i, v in enumerate(cands):
+                if lora_level(v, lora) < LORA_ROOM:
+                    waits[i] += tokens  # no slot for the adapter: it waits about a prefill for one
         limit = min(waits) + self.config.gate_slack_tokens
         return [v for v, w in zip(cands, waits, strict=True) if w <= limit]
 

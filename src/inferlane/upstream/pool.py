@@ -114,8 +114,9 @@ class BackendPool:
         live = admitted = 0
         roomy: list[EndpointState] = []
         outliers, capacity = self.outliers, self.capacity
+        ejections = outliers.any_ejected(now)
         for state in states:
-            if not state.healthy or outliers.is_ejected(state.endpoint.id, now):
+            if not state.healthy or (ejections and outliers.is_ejected(state.endpoint.id, now)):
                 continue
             live += 1
             if state.breaker is not None and not state.breaker.allows(now):

@@ -133,3 +133,17 @@ async def test_orca_load_header_feeds_signals_and_is_hidden_unless_asked(fleet, 
     asked = {"endpoint-load-metrics-format": "JSON"}
     async with http.post(url, json=chat(2), headers=asked) as r:
         assert r.headers["endpoint-load-metrics"].startswith("JSON ")
+
+
+async def test_a_hung_metrics_page_does_not_age_the_other_endpoints_signals(fleet, upstreams, proxies):
+    sims = await fleet(replicas=1)
+    hung = await upstreams(default="hang")
+    config = config_for(sims, timeout="10s")
+    config["backends"][0]["endpoints"].append(hung.url)
+    proxy = await proxies(config)
+    pool = pool_of(proxy)
+    live = next(s for s in pool.states.values() if s.endpoint.url == sims.replicas[0].url)
+    await until(lambda: live.signals.at is not None)
+    first = live.signals.at
+    await until(lambda: (live.signals.scraped_at or 0) > first + 0.2)  # keeps refreshing meanwhile
+    assert pool.clock() - live.signals.at < 0.2
