@@ -255,9 +255,7 @@ def micro(count: int = 20000) -> None:
     def one(observer: Observer) -> None:
         ctx = context()
         obs = observer.begin(ctx)
-        attempt = obs.attempt_started(ctx, endpoint)
-        attempt.status = 200
-        obs.attempt_ended(attempt, "pool")
+        obs.attempt_ended(obs.attempt_started(ctx), "pool", endpoint, 200, "")
         ctx.usage = find_usage(BODY)
         observer.finished(ctx, 200, "", 0.0012)
 

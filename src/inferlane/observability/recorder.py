@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from inferlane.config.observability import MetricsConfig
 from inferlane.observability.labels import NONE, LabelCap, status_class
+from inferlane.observability.loop_series import CounterChild
 from inferlane.observability.metrics import ProxyMetrics
 from inferlane.observability.usage import Usage
 
@@ -18,15 +19,18 @@ if TYPE_CHECKING:
     from inferlane.pipeline.context import RequestContext
 
 Key = tuple[str, str, str, str, int]  # route, backend, model, version, status
+TOKEN_TYPES = ("input", "output", "cached")
 
 
 class _Children:
     """The label children of one (route, backend, model, version, status)."""
 
-    __slots__ = ("duration", "latency_ms", "requests", "tokens", "tpot", "ttft")
+    __slots__ = ("duration", "key", "latency_ms", "m", "overhead", "requests", "tokens", "tpot", "ttft")
 
     def __init__(self, m: ProxyMetrics, key: Key) -> None:
         route, backend, model, version, status = key
+        self.m = m
+        self.key = key
         self.requests = m.http_requests.labels(
             backend, route, model, version, status_class(status), str(status)
         )
@@ -34,19 +38,21 @@ class _Children:
         self.latency_ms = m.inference_latency_ms.labels(model, version)
         self.ttft = m.ttft.labels(route, backend, model, version)
         self.tpot = m.tpot.labels(route, backend, model, version)
-        #: (type, estimated) -> (inferlane_tokens_total child, ai_inference_tokens_total child)
-        self.tokens: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self.overhead = m.proxy_overhead.labels(route)
+        #: estimated -> (input, output, cached) of inferlane_tokens_total, then input, output of the seed's
+        self.tokens: dict[bool, tuple[CounterChild, ...]] = {}
 
-    def count_tokens(self, m: ProxyMetrics, key: Key, kind: str, estimated: str, n: int) -> None:
-        pair = self.tokens.get((kind, estimated))
-        if pair is None:
-            route, backend, model, version, _ = key
-            seed = m.ai_inference_tokens.labels(model, kind) if kind != "cached" else None
-            pair = (m.tokens.labels(route, backend, model, version, kind, estimated), seed)
-            self.tokens[(kind, estimated)] = pair
-        pair[0].inc(n)
-        if pair[1] is not None:
-            pair[1].inc(n)
+    def token_children(self, estimated: bool) -> tuple[CounterChild, ...]:
+        children = self.tokens.get(estimated)
+        if children is None:
+            route, backend, model, version, _ = self.key
+            flag = "true" if estimated else "false"
+            children = self.tokens[estimated] = (
+                *(self.m.tokens.labels(route, backend, model, version, kind, flag) for kind in TOKEN_TYPES),
+                self.m.ai_inference_tokens.labels(model, "input"),
+                self.m.ai_inference_tokens.labels(model, "output"),
+            )
+        return children
 
 
 class RequestRecorder:
@@ -57,7 +63,6 @@ class RequestRecorder:
         self.tenants: LabelCap | None = None
         self.tenant_header = ""
         self._children: dict[Key, _Children] = {}
-        self._overhead: dict[str, Any] = {}
         self._upstream: dict[tuple[str, str], Any] = {}
 
     def configure(self, config: MetricsConfig) -> None:
@@ -97,7 +102,14 @@ class RequestRecorder:
         if obs is not None:
             self._timings(ctx, children, seconds)
         if usage is not None:
-            self._tokens(ctx, children, key, usage)
+            tokens = children.tokens.get(usage.estimated) or children.token_children(usage.estimated)
+            tokens[0].inc(usage.input_tokens)
+            tokens[3].inc(usage.input_tokens)
+            if usage.output_tokens:
+                tokens[1].inc(usage.output_tokens)
+                tokens[4].inc(usage.output_tokens)
+            if usage.cached_tokens:
+                tokens[2].inc(usage.cached_tokens)
         if self.tenants is not None:
             tenant = self.tenants(ctx.tenant or ctx.request.headers.get(self.tenant_header))
             self.m.tenant_requests.labels(tenant, status_class(status)).inc()
@@ -110,10 +122,7 @@ class RequestRecorder:
         end = ctx.started + seconds
         if obs.stream_started_at is not None and obs.stream_ended_at is None:
             obs.stream_ended(end)  # the client left mid-stream: the relay ended with the request
-        overhead = self._overhead.get(ctx.route)
-        if overhead is None:
-            overhead = self._overhead[ctx.route] = self.m.proxy_overhead.labels(ctx.route)
-        overhead.observe(max(0.0, seconds - obs.upstream_s - ctx.queued_s))
+        children.overhead.observe(max(0.0, seconds - obs.upstream_s - ctx.queued_s))
         tap = obs.tap
         if tap is None or tap.first_token_at is None:
             return
@@ -121,12 +130,3 @@ class RequestRecorder:
         tokens = ctx.usage.output_tokens if ctx.usage is not None else tap.token_events
         if tokens > 1 and obs.stream_ended_at is not None:
             children.tpot.observe((obs.stream_ended_at - tap.first_token_at) / (tokens - 1))
-
-    def _tokens(self, ctx: RequestContext, children: _Children, key: Key, usage: Usage) -> None:
-        m = self.m
-        estimated = "true" if usage.estimated else "false"
-        children.count_tokens(m, key, "input", estimated, usage.input_tokens)
-        if usage.output_tokens:
-            children.count_tokens(m, key, "output", estimated, usage.output_tokens)
-        if usage.cached_tokens:
-            children.count_tokens(m, key, "cached", estimated, usage.cached_tokens)
