@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from inferlane.observability.loop_series import LoopCounter, LoopHistogram
@@ -104,12 +104,6 @@ class ProxyMetrics:
             r,
             LATENCY_MS_BUCKETS,
         )
-        self.ai_inference_tokens = LoopCounter(
-            "ai_inference_tokens_total",
-            "Tokens processed (seed recording-rule input), type input or output.",
-            ["model", "type"],
-            r,
-        )
         self.model_load_time = Gauge(
             "model_load_time_seconds",
             "Seconds from an endpoint appearing in the pool to its first successful answer.",
@@ -172,6 +166,7 @@ class ProxyMetrics:
         #: the App's observability (request recorder, tracer); set by the composition root
         self.observer: Observer | None = None
         self.registry.register(_TokenRateCollector(self.tokens, TokenRate(60.0, time.monotonic())))
+        self.registry.register(_SeedTokensCollector(self.tokens))
 
     def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
         """Count one answered request and its duration (label children cached: this is the hot path)."""
@@ -274,3 +269,25 @@ class _TokenRateCollector(Collector):
         for key, value in self.rate.rates(totals, time.monotonic()).items():
             gauge.add_metric(list(key), value)
         yield gauge
+
+
+class _SeedTokensCollector(Collector):
+    """``ai_inference_tokens_total`` (the seed's recording-rule input): ``inferlane_tokens_total``'s input and
+    output counts summed by model, at scrape time (one counter per request instead of two)."""
+
+    def __init__(self, tokens: LoopCounter) -> None:
+        self.tokens = tokens
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "ai_inference_tokens",
+            "Tokens processed (seed recording-rule input), type input or output, estimates included.",
+            labels=["model", "type"],
+        )
+        totals: dict[tuple[str, str], float] = {}
+        for (_, _, model, _, kind, _), value in self.tokens.items():
+            if kind != "cached":
+                totals[(model, kind)] = totals.get((model, kind), 0.0) + value
+        for key, value in totals.items():
+            family.add_metric(list(key), value)
+        yield family

@@ -39,7 +39,7 @@ class _Children:
         self.ttft = m.ttft.labels(route, backend, model, version)
         self.tpot = m.tpot.labels(route, backend, model, version)
         self.overhead = m.proxy_overhead.labels(route)
-        #: estimated -> (input, output, cached) of inferlane_tokens_total, then input, output of the seed's
+        #: estimated -> (input, output, cached) children of inferlane_tokens_total
         self.tokens: dict[bool, tuple[CounterChild, ...]] = {}
 
     def token_children(self, estimated: bool) -> tuple[CounterChild, ...]:
@@ -47,10 +47,8 @@ class _Children:
         if children is None:
             route, backend, model, version, _ = self.key
             flag = "true" if estimated else "false"
-            children = self.tokens[estimated] = (
-                *(self.m.tokens.labels(route, backend, model, version, kind, flag) for kind in TOKEN_TYPES),
-                self.m.ai_inference_tokens.labels(model, "input"),
-                self.m.ai_inference_tokens.labels(model, "output"),
+            children = self.tokens[estimated] = tuple(
+                self.m.tokens.labels(route, backend, model, version, kind, flag) for kind in TOKEN_TYPES
             )
         return children
 
@@ -104,10 +102,8 @@ class RequestRecorder:
         if usage is not None:
             tokens = children.tokens.get(usage.estimated) or children.token_children(usage.estimated)
             tokens[0].inc(usage.input_tokens)
-            tokens[3].inc(usage.input_tokens)
             if usage.output_tokens:
                 tokens[1].inc(usage.output_tokens)
-                tokens[4].inc(usage.output_tokens)
             if usage.cached_tokens:
                 tokens[2].inc(usage.cached_tokens)
         if self.tenants is not None:

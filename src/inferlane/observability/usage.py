@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 import orjson
 
 _USAGE_KEY = b'"usage":'
+_USAGE_KEY_LEN = len(_USAGE_KEY)
+_new_usage = tuple.__new__
 #: paths whose answers are OpenAI-style generations (usage injection and token estimates apply)
 GENERATION_SUFFIXES = ("/chat/completions", "/completions")
 
@@ -40,7 +42,8 @@ def usage_from(obj: Any) -> Usage | None:
         return None
     details = obj.get("prompt_tokens_details") or obj.get("input_tokens_details")
     cached = details.get("cached_tokens", 0) if type(details) is dict else 0
-    return Usage(prompt, output, cached if type(cached) is int else 0)
+    # tuple.__new__ skips the named tuple's Python-level constructor (a third of this function's cost)
+    return _new_usage(Usage, (prompt, output, cached if type(cached) is int else 0, False))
 
 
 def find_usage(body: bytes) -> Usage | None:
@@ -55,9 +58,13 @@ def find_usage(body: bytes) -> Usage | None:
         at = body.rfind(_USAGE_KEY)
     if at < 0:
         return None
-    start = body.find(b"{", at + len(_USAGE_KEY), at + len(_USAGE_KEY) + 16)
-    if start < 0 or body[at + len(_USAGE_KEY) : start].strip():
+    start = at + _USAGE_KEY_LEN
+    if start >= size:
         return None
+    if body[start] != 0x7B:  # "{" right after the key, or after whitespace
+        start = body.find(b"{", start, start + 16)
+        if start < 0 or body[at + _USAGE_KEY_LEN : start].strip():
+            return None
     end = body.find(b"}", start)
     while end > 0:
         try:
