@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -167,6 +167,7 @@ class ProxyMetrics:
         self.observer: Observer | None = None
         self.registry.register(_TokenRateCollector(self.tokens, TokenRate(60.0, time.monotonic())))
         self.registry.register(_SeedTokensCollector(self.tokens))
+        ProcessCollector(registry=r)  # process_* (CPU, memory, fds): the sidecar's own footprint
 
     def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
         """Count one answered request and its duration (label children cached: this is the hot path)."""
