@@ -190,10 +190,11 @@ class ProxyMetrics:
         self.registry.register(_EndpointCollector(backends))
 
     def record_attempt(self, backend: str, state: EndpointState, result: Result) -> None:
-        key = (backend, state.endpoint.authority, result.value)
+        key = (backend, state.endpoint.url, result.value)  # ``authority`` would parse the URL every time
         child = self._attempt_children.get(key)
         if child is None:
-            child = self._attempt_children[key] = self.upstream_attempts.labels(*key)
+            labels = (backend, state.endpoint.authority, result.value)
+            child = self._attempt_children[key] = self.upstream_attempts.labels(*labels)
         child.inc()
         if self.observer is not None:
             self.observer.endpoint_result(backend, state, result)

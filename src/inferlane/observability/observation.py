@@ -88,7 +88,7 @@ class Observation:
         end = self.observer.clock()
         seconds = end - started
         self.upstream_s += seconds
-        self.observer.recorder.upstream_latency(backend, endpoint.authority, seconds)
+        self.observer.recorder.upstream_latency(backend, endpoint, seconds)
         if self.trace is not None:  # kept only for the attempt's span
             self.attempts.append(Attempt(endpoint, started, end, status, error_kind, self.span_id))
 

@@ -7,15 +7,16 @@ calls. Model and tenant values pass through caps (``metrics.maxModels``, ``metri
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from inferlane.config.observability import MetricsConfig
 from inferlane.observability.labels import NONE, LabelCap, status_class
-from inferlane.observability.loop_series import CounterChild
+from inferlane.observability.loop_series import CounterChild, HistogramChild
 from inferlane.observability.metrics import ProxyMetrics
 from inferlane.observability.usage import Usage
 
 if TYPE_CHECKING:
+    from inferlane.model import Endpoint
     from inferlane.pipeline.context import RequestContext
 
 Key = tuple[str, str, str, str, int]  # route, backend, model, version, status
@@ -61,7 +62,7 @@ class RequestRecorder:
         self.tenants: LabelCap | None = None
         self.tenant_header = ""
         self._children: dict[Key, _Children] = {}
-        self._upstream: dict[tuple[str, str], Any] = {}
+        self._upstream: dict[tuple[str, str], HistogramChild] = {}
 
     def configure(self, config: MetricsConfig) -> None:
         self.models.limit = config.max_models
@@ -74,10 +75,11 @@ class RequestRecorder:
             self.tenants.limit = tenant.max_values
         self.tenant_header = tenant.header
 
-    def upstream_latency(self, backend: str, endpoint: str, seconds: float) -> None:
-        child = self._upstream.get((backend, endpoint))
+    def upstream_latency(self, backend: str, endpoint: Endpoint, seconds: float) -> None:
+        key = (backend, endpoint.url)  # not ``authority``: that property parses the URL on every call
+        child = self._upstream.get(key)
         if child is None:
-            child = self._upstream[(backend, endpoint)] = self.m.upstream_latency.labels(backend, endpoint)
+            child = self._upstream[key] = self.m.upstream_latency.labels(backend, endpoint.authority)
         child.observe(seconds)
 
     def record(self, ctx: RequestContext | None, status: int, seconds: float, usage: Usage | None) -> None:
