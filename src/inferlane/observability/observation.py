@@ -26,7 +26,13 @@ class Attempt:
     __slots__ = ("end", "endpoint", "error_kind", "span_id", "start", "status")
 
     def __init__(
-        self, endpoint: Endpoint, start: float, end: float, status: int, error_kind: str, span_id: str | None
+        self,
+        endpoint: Endpoint,
+        start: float,
+        end: float,
+        status: int,
+        error_kind: str,
+        span_id: bytes | None,
     ) -> None:
         self.endpoint = endpoint
         self.start = start
@@ -69,7 +75,7 @@ class Observation:
         self.response_model: str | None = None
         #: upstream attempts, kept when the request is traced
         self.attempts: list[Attempt] = []
-        self.span_id: str | None = None
+        self.span_id: bytes | None = None
         self.tap: SseUsageTap | None = None
         self.stream_started_at: float | None = None
         self.stream_ended_at: float | None = None

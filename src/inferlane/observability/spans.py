@@ -54,10 +54,10 @@ def request_spans(
     def ns(t: float) -> int:
         return int((t + offset) * 1e9)
 
-    trace_id, root_id = bytes.fromhex(trace.trace_id), bytes.fromhex(trace.span_id)
+    trace_id, root_id = trace.trace_id, trace.span_id
 
     def child(name: str, start: float, end: float, attrs: dict[str, Any]) -> bytes:
-        span_id = bytes.fromhex(trace.new_span_id())
+        span_id = trace.new_span_id()
         return encoder.span(trace_id, span_id, root_id, name, KIND_INTERNAL, ns(start), ns(end), attrs)
 
     operation = operation_of(ctx.request.path)
@@ -66,7 +66,7 @@ def request_spans(
     if obs is not None and obs.tap is not None and obs.tap.first_token_at is not None:
         attributes["gen_ai.server.time_to_first_token"] = obs.tap.first_token_at - ctx.started
     name = f"{operation} {ctx.requested_model}" if operation and ctx.requested_model else None
-    parent = bytes.fromhex(trace.parent_id) if trace.parent_id else None
+    parent = trace.parent_id
     yield encoder.span(
         trace_id,
         root_id,
@@ -89,7 +89,7 @@ def request_spans(
     last = len(obs.attempts) - 1
     for i, attempt in enumerate(obs.attempts):
         stop = obs.stream_ended_at if i == last and obs.stream_ended_at is not None else attempt.end
-        span_id = bytes.fromhex(attempt.span_id or trace.new_span_id())
+        span_id = attempt.span_id or trace.new_span_id()
         yield encoder.span(
             trace_id,
             span_id,
