@@ -88,7 +88,8 @@ class RequestRecorder:
         else:
             obs = ctx.observation
             label = ctx.model or ctx.requested_model or (obs.model_label if obs is not None else None)
-            key = (ctx.route, ctx.backend or NONE, self.models(label), ctx.version or NONE, status)
+            model = label if label in self.models.kept else self.models(label)
+            key = (ctx.route, ctx.backend or NONE, model, ctx.version or NONE, status)
         children = self._children.get(key)
         if children is None:
             children = self._children[key] = _Children(self.m, key)
@@ -100,7 +101,9 @@ class RequestRecorder:
             children.latency_ms.observe(seconds * 1000)
         obs = ctx.observation
         if obs is not None:
-            self._timings(ctx, children, seconds)
+            if obs.stream_started_at is not None:
+                self._stream_timings(ctx, children, seconds)
+            children.overhead.observe(max(0.0, seconds - obs.upstream_s - ctx.queued_s))
         if usage is not None:
             tokens = children.tokens.get(usage.estimated) or children.token_children(usage.estimated)
             tokens[0].inc(usage.input_tokens)
@@ -115,12 +118,10 @@ class RequestRecorder:
                 self.m.tenant_tokens.labels(tenant, key[2], "input").inc(usage.input_tokens)
                 self.m.tenant_tokens.labels(tenant, key[2], "output").inc(usage.output_tokens)
 
-    def _timings(self, ctx: RequestContext, children: _Children, seconds: float) -> None:
+    def _stream_timings(self, ctx: RequestContext, children: _Children, seconds: float) -> None:
         obs = ctx.observation
-        end = ctx.started + seconds
-        if obs.stream_started_at is not None and obs.stream_ended_at is None:
-            obs.stream_ended(end)  # the client left mid-stream: the relay ended with the request
-        children.overhead.observe(max(0.0, seconds - obs.upstream_s - ctx.queued_s))
+        if obs.stream_ended_at is None:
+            obs.stream_ended(ctx.started + seconds)  # the client left mid-stream: the relay ended with it
         tap = obs.tap
         if tap is None or tap.first_token_at is None:
             return
