@@ -55,8 +55,13 @@ class AccountingStage:
     async def intercept(self, ctx: RequestContext, call_next: Handler) -> ProxyResponse:
         obs = self.observer.begin(ctx)
         obs.model_label = self.route_models.get(ctx.route)
-        path = ctx.upstream_path.partition("?")[0]  # what the engine sees (a route may rewrite it)
-        generation = ctx.json is not None and (is_generation(path) or is_generation(ctx.request.path))
+        generation = ctx.json is not None and (
+            is_generation(ctx.request.path)
+            # what the engine sees, when a route rewrote the path
+            or (
+                ctx.upstream_path != ctx.request.target and is_generation(ctx.upstream_path.partition("?")[0])
+            )
+        )
         obs.generation = generation
         if (
             generation
