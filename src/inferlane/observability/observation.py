@@ -1,8 +1,9 @@
 """What is measured about one request while it runs (``ctx.observation``), and the stream it watches.
 
 The accounting stage creates an :class:`Observation` when a request reaches the interceptors; the upstream
-call reports each attempt to it, and :class:`ObservedStream` times the relayed stream and reads its usage.
-Nothing here allocates per chunk beyond what the SSE tap needs.
+call reports each attempt to it, and a :class:`StreamWatch` (called inline by ``UpstreamStream``, or through
+:class:`ObservedStream` for other streams) times the relayed stream and reads its usage. Nothing here
+allocates per chunk beyond what the SSE tap needs.
 """
 
 from __future__ import annotations
