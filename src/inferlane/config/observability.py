@@ -44,7 +44,7 @@ class TracingConfig(_Section):
     #: OTLP/HTTP traces endpoint (protobuf), e.g. an OpenTelemetry Collector's ``:4318/v1/traces``
     endpoint: str = "http://localhost:4318/v1/traces"
     #: share of new traces recorded; a sampled incoming ``traceparent`` is always followed
-    sample_ratio: Annotated[float, Field(ge=0, le=1)] = 1.0
+    sample_ratio: Annotated[float, Field(ge=0, le=1)] = 0.1
     service_name: str = "inferlane"
     #: extra export request headers (e.g. an auth token via ``${VAR}``)
     headers: dict[str, str] = Field(default_factory=dict)

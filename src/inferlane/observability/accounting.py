@@ -14,7 +14,7 @@ import orjson
 
 from inferlane.model import ProxyResponse
 from inferlane.observability.access_log import DEBUG_BODY_LIMIT
-from inferlane.observability.observation import ObservedStream, StreamWatch
+from inferlane.observability.observation import Observation, ObservedStream, StreamWatch
 from inferlane.observability.observer import Observer
 from inferlane.observability.sse_usage import SseUsageTap
 from inferlane.observability.usage import (
@@ -55,8 +55,13 @@ class AccountingStage:
     async def intercept(self, ctx: RequestContext, call_next: Handler) -> ProxyResponse:
         obs = self.observer.begin(ctx)
         obs.model_label = self.route_models.get(ctx.route)
-        path = ctx.upstream_path.partition("?")[0]  # what the engine sees (a route may rewrite it)
-        generation = ctx.json is not None and (is_generation(path) or is_generation(ctx.request.path))
+        generation = ctx.json is not None and (
+            is_generation(ctx.request.path)
+            # what the engine sees, when a route rewrote the path
+            or (
+                ctx.upstream_path != ctx.request.target and is_generation(ctx.upstream_path.partition("?")[0])
+            )
+        )
         obs.generation = generation
         if (
             generation
@@ -67,26 +72,37 @@ class AccountingStage:
             obs.usage_requested = request_usage(ctx)
         response = await call_next(ctx)
         if response.stream is not None:
-            tap = SseUsageTap(obs.usage_requested) if response.is_event_stream else None
-            watch = StreamWatch(obs, ctx, tap)
-            stream = response.stream
-            if isinstance(stream, UpstreamStream) and stream.watch is None:
-                stream.watch = watch  # inline in the relay: no extra coroutine per chunk
-            else:
-                response.stream = ObservedStream(stream, watch)
-        elif self.debug_bodies:
+            self._watch(obs, ctx, response)
+        elif 200 <= response.status < 300 and ctx.json is not None:
+            self._read_answer(obs, ctx, response.body, generation)
+        if self.debug_bodies and response.stream is None:
             ctx.extra["response_body"] = response.body[:DEBUG_BODY_LIMIT]
-        if response.stream is None and 200 <= response.status < 300 and obs.trace is not None:
-            obs.response_model = find_model(response.body)
-        if response.stream is None and 200 <= response.status < 300 and ctx.usage is None:
-            usage = find_usage(response.body)
-            if usage is None and generation:
-                prompt = (
-                    ctx.prompt_tokens if ctx.prompt_tokens is not None else estimate_prompt_tokens(ctx.json)
-                )
-                usage = Usage(prompt, estimate_output_tokens(response.body), 0, estimated=True)
-            ctx.usage = usage
         return response
+
+    @staticmethod
+    def _watch(obs: Observation, ctx: RequestContext, response: ProxyResponse) -> None:
+        """Watch the relayed stream: inline in an ``UpstreamStream``, else through a wrapper."""
+        assert response.stream is not None
+        tap = SseUsageTap(obs.usage_requested) if response.is_event_stream else None
+        watch = StreamWatch(obs, ctx, tap)
+        stream = response.stream
+        if isinstance(stream, UpstreamStream) and stream.watch is None:
+            stream.watch = watch  # no extra coroutine per chunk
+        else:
+            response.stream = ObservedStream(stream, watch)
+
+    @staticmethod
+    def _read_answer(obs: Observation, ctx: RequestContext, body: bytes, generation: bool) -> None:
+        """A whole successful answer: its usage (estimated when absent) and, when traced, its model."""
+        if obs.trace is not None:
+            obs.response_model = find_model(body)
+        if ctx.usage is not None:
+            return
+        usage = find_usage(body)
+        if usage is None and generation:
+            prompt = ctx.prompt_tokens if ctx.prompt_tokens is not None else estimate_prompt_tokens(ctx.json)
+            usage = Usage(prompt, estimate_output_tokens(body), 0, estimated=True)
+        ctx.usage = usage
 
 
 def request_usage(ctx: RequestContext) -> bool:

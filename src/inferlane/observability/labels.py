@@ -11,16 +11,16 @@ NONE = "-"
 
 
 class LabelCap:
-    __slots__ = ("_kept", "limit")
+    __slots__ = ("kept", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._kept: set[str] = set()
+        self.kept: set[str] = set()
 
     def __call__(self, value: str | None) -> str:
         if not value:
             return NONE
-        kept = self._kept
+        kept = self.kept
         if value in kept:
             return value
         if len(kept) < self.limit:

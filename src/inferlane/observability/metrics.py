@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from inferlane.observability.loop_series import LoopCounter, LoopHistogram
@@ -107,12 +107,6 @@ class ProxyMetrics:
             ["model", "version"],
             r,
             LATENCY_MS_BUCKETS,
-        )
-        self.ai_inference_tokens = LoopCounter(
-            "ai_inference_tokens_total",
-            "Tokens processed (seed recording-rule input), type input or output.",
-            ["model", "type"],
-            r,
         )
         self.model_load_time = Gauge(
             "model_load_time_seconds",
@@ -332,6 +326,8 @@ class ProxyMetrics:
             ["model", "kind"],
             registry=r,
         )
+        self.registry.register(_SeedTokensCollector(self.tokens))
+        ProcessCollector(registry=r)  # process_* (CPU, memory, fds): the sidecar's own footprint
 
     def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
         """Count one answered request and its duration (label children cached: this is the hot path)."""
@@ -369,10 +365,11 @@ class ProxyMetrics:
         self.registry.register(SignalsCollector(backends))  # issue6
 
     def record_attempt(self, backend: str, state: EndpointState, result: Result) -> None:
-        key = (backend, state.endpoint.authority, result.value)
+        key = (backend, state.endpoint.url, result.value)  # ``authority`` would parse the URL every time
         child = self._attempt_children.get(key)
         if child is None:
-            child = self._attempt_children[key] = self.upstream_attempts.labels(*key)
+            labels = (backend, state.endpoint.authority, result.value)
+            child = self._attempt_children[key] = self.upstream_attempts.labels(*labels)
         child.inc()
         if self.observer is not None:
             self.observer.endpoint_result(backend, state, result)
@@ -474,3 +471,25 @@ class _TokenRateCollector(Collector):
         for key, value in self.rate.rates(totals, time.monotonic()).items():
             gauge.add_metric(list(key), value)
         yield gauge
+
+
+class _SeedTokensCollector(Collector):
+    """``ai_inference_tokens_total`` (the seed's recording-rule input): ``inferlane_tokens_total``'s input and
+    output counts summed by model, at scrape time (one counter per request instead of two)."""
+
+    def __init__(self, tokens: LoopCounter) -> None:
+        self.tokens = tokens
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "ai_inference_tokens",
+            "Tokens processed (seed recording-rule input), type input or output, estimates included.",
+            labels=["model", "type"],
+        )
+        totals: dict[tuple[str, str], float] = {}
+        for (_, _, model, _, kind, _), value in self.tokens.items():
+            if kind != "cached":
+                totals[(model, kind)] = totals.get((model, kind), 0.0) + value
+        for key, value in totals.items():
+            family.add_metric(list(key), value)
+        yield family

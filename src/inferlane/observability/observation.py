@@ -1,8 +1,9 @@
 """What is measured about one request while it runs (``ctx.observation``), and the stream it watches.
 
 The accounting stage creates an :class:`Observation` when a request reaches the interceptors; the upstream
-call reports each attempt to it, and :class:`ObservedStream` times the relayed stream and reads its usage.
-Nothing here allocates per chunk beyond what the SSE tap needs.
+call reports each attempt to it, and a :class:`StreamWatch` (called inline by ``UpstreamStream``, or through
+:class:`ObservedStream` for other streams) times the relayed stream and reads its usage. Nothing here
+allocates per chunk beyond what the SSE tap needs.
 """
 
 from __future__ import annotations
@@ -25,12 +26,20 @@ _TAIL = 4096  # bytes of a non-SSE streamed body kept to find its usage at the e
 class Attempt:
     __slots__ = ("end", "endpoint", "error_kind", "span_id", "start", "status")
 
-    def __init__(self, endpoint: Endpoint, start: float, span_id: str | None) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        start: float,
+        end: float,
+        status: int,
+        error_kind: str,
+        span_id: bytes | None,
+    ) -> None:
         self.endpoint = endpoint
         self.start = start
-        self.end = start
-        self.status = 0
-        self.error_kind = ""
+        self.end = end
+        self.status = status
+        self.error_kind = error_kind
         self.span_id = span_id
 
 
@@ -42,6 +51,7 @@ class Observation:
         "model_label",
         "observer",
         "response_model",
+        "span_id",
         "stream_ended_at",
         "stream_started_at",
         "tap",
@@ -64,24 +74,30 @@ class Observation:
         self.upstream_s = 0.0
         #: the model the upstream's answer names, when read (non-streamed answers; streams: ``tap.model``)
         self.response_model: str | None = None
+        #: upstream attempts, kept when the request is traced
         self.attempts: list[Attempt] = []
+        self.span_id: bytes | None = None
         self.tap: SseUsageTap | None = None
         self.stream_started_at: float | None = None
         self.stream_ended_at: float | None = None
 
-    def attempt_started(self, ctx: RequestContext, endpoint: Endpoint) -> Attempt:
-        """An upstream attempt begins (called by ``UpstreamCall``): a trace span id and ``traceparent``."""
-        span_id = self.trace.attempt_header(ctx) if self.trace is not None else None
-        attempt = Attempt(endpoint, self.observer.clock(), span_id)
-        self.attempts.append(attempt)
-        return attempt
+    def attempt_started(self, ctx: RequestContext) -> float:
+        """An upstream attempt begins (called by ``UpstreamCall``); when traced it gets a span id, sent
+        upstream as ``traceparent``. Returns the start time for :meth:`attempt_ended`."""
+        if self.trace is not None:
+            self.span_id = self.trace.attempt_header(ctx)
+        return self.observer.clock()
 
-    def attempt_ended(self, attempt: Attempt, backend: str) -> None:
+    def attempt_ended(
+        self, started: float, backend: str, endpoint: Endpoint, status: int, error_kind: str
+    ) -> None:
         """It answered (headers, or the whole small body) or failed: count its time as upstream time."""
-        attempt.end = self.observer.clock()
-        seconds = attempt.end - attempt.start
+        end = self.observer.clock()
+        seconds = end - started
         self.upstream_s += seconds
-        self.observer.recorder.upstream_latency(backend, attempt.endpoint.authority, seconds)
+        self.observer.recorder.upstream_latency(backend, endpoint, seconds)
+        if self.trace is not None:  # kept only for the attempt's span
+            self.attempts.append(Attempt(endpoint, started, end, status, error_kind, self.span_id))
 
     def stream_ended(self, now: float) -> None:
         if self.stream_ended_at is None and self.stream_started_at is not None:

@@ -49,6 +49,7 @@ class OtlpEncoder:
     def __init__(self, resource: Attributes, scope: str = "inferlane") -> None:
         self._keys: dict[str, bytes] = {}
         self._attributes: dict[type, dict[tuple[str, str | int | float | bool], bytes]] = {str: {}, int: {}}
+        self._blocks: dict[tuple[tuple[str, str | int | float | bool], ...], bytes] = {}
         resource_body = b"".join(field(0x0A, self.key_value(k, v)) for k, v in resource.items())
         self._resource = field(0x0A, resource_body)  # ResourceSpans.resource (1)
         self._scope = field(0x0A, field(0x0A, scope.encode()))  # ScopeSpans.scope (1) = {name (1)}
@@ -78,8 +79,9 @@ class OtlpEncoder:
         end_ns: int,
         attributes: Attributes,
         error: bool = False,
+        block: bytes = b"",
     ) -> bytes:
-        """One ``Span`` message body."""
+        """One ``Span`` message body; ``block`` is attributes already encoded by :meth:`block`."""
         parts = [b"\x0a\x10", trace_id, b"\x12\x08", span_id]  # trace_id (1), span_id (2)
         if parent_id is not None:
             parts += (b"\x22\x08", parent_id)  # parent_span_id (4)
@@ -87,6 +89,8 @@ class OtlpEncoder:
         parts.append(b"\x30" + varint(kind))  # kind (6)
         parts.append(b"\x39" + _FIXED64.pack(start_ns))  # start_time_unix_nano (7)
         parts.append(b"\x41" + _FIXED64.pack(end_ns))  # end_time_unix_nano (8)
+        if block:
+            parts.append(block)
         caches = self._attributes
         for item in attributes.items():
             cache = caches.get(type(item[1]))  # one per type: (k, 1) and (k, True) are equal keys
@@ -101,6 +105,15 @@ class OtlpEncoder:
         if error:
             parts.append(_STATUS_ERROR)
         return b"".join(parts)
+
+    def block(self, items: tuple[tuple[str, str | int | float | bool], ...]) -> bytes:
+        """Span attributes that repeat together (a route's, an endpoint's), encoded once and reused."""
+        encoded = self._blocks.get(items)
+        if encoded is None:
+            if len(self._blocks) >= self.CACHE_LIMIT:
+                self._blocks.clear()
+            encoded = self._blocks[items] = b"".join(field(0x4A, self.key_value(k, v)) for k, v in items)
+        return encoded
 
     def request(self, spans: Iterable[bytes]) -> bytes:
         """An ``ExportTraceServiceRequest`` carrying ``spans`` under this resource and scope."""

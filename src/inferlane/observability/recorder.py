@@ -7,26 +7,31 @@ calls. Model and tenant values pass through caps (``metrics.maxModels``, ``metri
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from inferlane.config.observability import MetricsConfig
 from inferlane.observability.labels import NONE, LabelCap, status_class
+from inferlane.observability.loop_series import CounterChild, HistogramChild
 from inferlane.observability.metrics import ProxyMetrics
 from inferlane.observability.usage import Usage
 
 if TYPE_CHECKING:
+    from inferlane.model import Endpoint
     from inferlane.pipeline.context import RequestContext
 
 Key = tuple[str, str, str, str, int]  # route, backend, model, version, status
+TOKEN_TYPES = ("input", "output", "cached")
 
 
 class _Children:
     """The label children of one (route, backend, model, version, status)."""
 
-    __slots__ = ("duration", "latency_ms", "requests", "tokens", "tpot", "ttft")
+    __slots__ = ("duration", "key", "latency_ms", "m", "overhead", "requests", "tokens", "tpot", "ttft")
 
     def __init__(self, m: ProxyMetrics, key: Key) -> None:
         route, backend, model, version, status = key
+        self.m = m
+        self.key = key
         self.requests = m.http_requests.labels(
             backend, route, model, version, status_class(status), str(status)
         )
@@ -34,19 +39,19 @@ class _Children:
         self.latency_ms = m.inference_latency_ms.labels(model, version)
         self.ttft = m.ttft.labels(route, backend, model, version)
         self.tpot = m.tpot.labels(route, backend, model, version)
-        #: (type, estimated) -> (inferlane_tokens_total child, ai_inference_tokens_total child)
-        self.tokens: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self.overhead = m.proxy_overhead.labels(route)
+        #: estimated -> (input, output, cached) children of inferlane_tokens_total
+        self.tokens: dict[bool, tuple[CounterChild, ...]] = {}
 
-    def count_tokens(self, m: ProxyMetrics, key: Key, kind: str, estimated: str, n: int) -> None:
-        pair = self.tokens.get((kind, estimated))
-        if pair is None:
-            route, backend, model, version, _ = key
-            seed = m.ai_inference_tokens.labels(model, kind) if kind != "cached" else None
-            pair = (m.tokens.labels(route, backend, model, version, kind, estimated), seed)
-            self.tokens[(kind, estimated)] = pair
-        pair[0].inc(n)
-        if pair[1] is not None:
-            pair[1].inc(n)
+    def token_children(self, estimated: bool) -> tuple[CounterChild, ...]:
+        children = self.tokens.get(estimated)
+        if children is None:
+            route, backend, model, version, _ = self.key
+            flag = "true" if estimated else "false"
+            children = self.tokens[estimated] = tuple(
+                self.m.tokens.labels(route, backend, model, version, kind, flag) for kind in TOKEN_TYPES
+            )
+        return children
 
 
 class RequestRecorder:
@@ -57,8 +62,7 @@ class RequestRecorder:
         self.tenants: LabelCap | None = None
         self.tenant_header = ""
         self._children: dict[Key, _Children] = {}
-        self._overhead: dict[str, Any] = {}
-        self._upstream: dict[tuple[str, str], Any] = {}
+        self._upstream: dict[tuple[str, str], HistogramChild] = {}
 
     def configure(self, config: MetricsConfig) -> None:
         self.models.limit = config.max_models
@@ -71,10 +75,11 @@ class RequestRecorder:
             self.tenants.limit = tenant.max_values
         self.tenant_header = tenant.header
 
-    def upstream_latency(self, backend: str, endpoint: str, seconds: float) -> None:
-        child = self._upstream.get((backend, endpoint))
+    def upstream_latency(self, backend: str, endpoint: Endpoint, seconds: float) -> None:
+        key = (backend, endpoint.url)  # not ``authority``: that property parses the URL on every call
+        child = self._upstream.get(key)
         if child is None:
-            child = self._upstream[(backend, endpoint)] = self.m.upstream_latency.labels(backend, endpoint)
+            child = self._upstream[key] = self.m.upstream_latency.labels(backend, endpoint.authority)
         child.observe(seconds)
 
     def record(self, ctx: RequestContext | None, status: int, seconds: float, usage: Usage | None) -> None:
@@ -83,7 +88,8 @@ class RequestRecorder:
         else:
             obs = ctx.observation
             label = ctx.model or ctx.requested_model or (obs.model_label if obs is not None else None)
-            key = (ctx.route, ctx.backend or NONE, self.models(label), ctx.version or NONE, status)
+            model = label if label in self.models.kept else self.models(label)
+            key = (ctx.route, ctx.backend or NONE, model, ctx.version or NONE, status)
         children = self._children.get(key)
         if children is None:
             children = self._children[key] = _Children(self.m, key)
@@ -95,9 +101,16 @@ class RequestRecorder:
             children.latency_ms.observe(seconds * 1000)
         obs = ctx.observation
         if obs is not None:
-            self._timings(ctx, children, seconds)
+            if obs.stream_started_at is not None:
+                self._stream_timings(ctx, children, seconds)
+            children.overhead.observe(max(0.0, seconds - obs.upstream_s - ctx.queued_s))
         if usage is not None:
-            self._tokens(ctx, children, key, usage)
+            tokens = children.tokens.get(usage.estimated) or children.token_children(usage.estimated)
+            tokens[0].inc(usage.input_tokens)
+            if usage.output_tokens:
+                tokens[1].inc(usage.output_tokens)
+            if usage.cached_tokens:
+                tokens[2].inc(usage.cached_tokens)
         if self.tenants is not None:
             tenant = self.tenants(ctx.tenant or ctx.request.headers.get(self.tenant_header))
             self.m.tenant_requests.labels(tenant, status_class(status)).inc()
@@ -105,15 +118,10 @@ class RequestRecorder:
                 self.m.tenant_tokens.labels(tenant, key[2], "input").inc(usage.input_tokens)
                 self.m.tenant_tokens.labels(tenant, key[2], "output").inc(usage.output_tokens)
 
-    def _timings(self, ctx: RequestContext, children: _Children, seconds: float) -> None:
+    def _stream_timings(self, ctx: RequestContext, children: _Children, seconds: float) -> None:
         obs = ctx.observation
-        end = ctx.started + seconds
-        if obs.stream_started_at is not None and obs.stream_ended_at is None:
-            obs.stream_ended(end)  # the client left mid-stream: the relay ended with the request
-        overhead = self._overhead.get(ctx.route)
-        if overhead is None:
-            overhead = self._overhead[ctx.route] = self.m.proxy_overhead.labels(ctx.route)
-        overhead.observe(max(0.0, seconds - obs.upstream_s - ctx.queued_s))
+        if obs.stream_ended_at is None:
+            obs.stream_ended(ctx.started + seconds)  # the client left mid-stream: the relay ended with it
         tap = obs.tap
         if tap is None or tap.first_token_at is None:
             return
@@ -121,12 +129,3 @@ class RequestRecorder:
         tokens = ctx.usage.output_tokens if ctx.usage is not None else tap.token_events
         if tokens > 1 and obs.stream_ended_at is not None:
             children.tpot.observe((obs.stream_ended_at - tap.first_token_at) / (tokens - 1))
-
-    def _tokens(self, ctx: RequestContext, children: _Children, key: Key, usage: Usage) -> None:
-        m = self.m
-        estimated = "true" if usage.estimated else "false"
-        children.count_tokens(m, key, "input", estimated, usage.input_tokens)
-        if usage.output_tokens:
-            children.count_tokens(m, key, "output", estimated, usage.output_tokens)
-        if usage.cached_tokens:
-            children.count_tokens(m, key, "cached", estimated, usage.cached_tokens)

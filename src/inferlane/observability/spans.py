@@ -15,7 +15,6 @@ from inferlane.observability.otlp import KIND_CLIENT, KIND_INTERNAL, KIND_SERVER
 from inferlane.observability.usage import Usage
 
 if TYPE_CHECKING:
-    from inferlane.observability.observation import Attempt
     from inferlane.observability.tracing import RequestTrace
     from inferlane.pipeline.context import RequestContext
 
@@ -54,10 +53,10 @@ def request_spans(
     def ns(t: float) -> int:
         return int((t + offset) * 1e9)
 
-    trace_id, root_id = bytes.fromhex(trace.trace_id), bytes.fromhex(trace.span_id)
+    trace_id, root_id = trace.trace_id, trace.span_id
 
     def child(name: str, start: float, end: float, attrs: dict[str, Any]) -> bytes:
-        span_id = bytes.fromhex(trace.new_span_id())
+        span_id = trace.new_span_id()
         return encoder.span(trace_id, span_id, root_id, name, KIND_INTERNAL, ns(start), ns(end), attrs)
 
     operation = operation_of(ctx.request.path)
@@ -66,17 +65,17 @@ def request_spans(
     if obs is not None and obs.tap is not None and obs.tap.first_token_at is not None:
         attributes["gen_ai.server.time_to_first_token"] = obs.tap.first_token_at - ctx.started
     name = f"{operation} {ctx.requested_model}" if operation and ctx.requested_model else None
-    parent = bytes.fromhex(trace.parent_id) if trace.parent_id else None
     yield encoder.span(
         trace_id,
         root_id,
-        parent,
+        trace.parent_id,
         name or f"{ctx.request.method} {ctx.route}",
         KIND_SERVER,
         ns(ctx.started),
         ns(ctx.started + seconds),
         attributes,
         error=status >= 500 or bool(error_kind),
+        block=encoder.block(_root_static(ctx, operation)),
     )
     if obs is None:
         return
@@ -89,74 +88,80 @@ def request_spans(
     last = len(obs.attempts) - 1
     for i, attempt in enumerate(obs.attempts):
         stop = obs.stream_ended_at if i == last and obs.stream_ended_at is not None else attempt.end
-        span_id = bytes.fromhex(attempt.span_id or trace.new_span_id())
+        dynamic: dict[str, Any] = {"inferlane.attempt": i + 1}
+        if attempt.status:
+            dynamic["http.response.status_code"] = attempt.status
+        if attempt.error_kind:
+            dynamic["error.type"] = attempt.error_kind
+        authority = attempt.endpoint.authority
         yield encoder.span(
             trace_id,
-            span_id,
+            attempt.span_id or trace.new_span_id(),
             root_id,
-            f"{ctx.request.method} {attempt.endpoint.authority}",
+            f"{ctx.request.method} {authority}",
             KIND_CLIENT,
             ns(attempt.start),
             ns(stop),
-            _attempt_attributes(ctx, attempt, i + 1, operation),
+            dynamic,
             attempt.status >= 500 or bool(attempt.error_kind),
+            encoder.block(_attempt_static(ctx, attempt.endpoint.backend, authority, operation)),
         )
 
 
-def _attempt_attributes(
-    ctx: RequestContext, attempt: Attempt, number: int, operation: str | None
-) -> dict[str, Any]:
-    authority = attempt.endpoint.authority
+def _attempt_static(
+    ctx: RequestContext, backend: str, authority: str, operation: str | None
+) -> tuple[tuple[str, Any], ...]:
     host, _, port = authority.rpartition(":")
-    attrs: dict[str, Any] = {
-        "server.address": host or authority,
-        "inferlane.backend": attempt.endpoint.backend,
-        "inferlane.attempt": number,
-    }
+    items: list[tuple[str, Any]] = [("server.address", host or authority), ("inferlane.backend", backend)]
     if port.isdigit():
-        attrs["server.port"] = int(port)
+        items.append(("server.port", int(port)))
     if operation:
-        attrs["gen_ai.operation.name"] = operation
+        items.append(("gen_ai.operation.name", operation))
     if ctx.model:
-        attrs["gen_ai.request.model"] = ctx.model
-    if attempt.status:
-        attrs["http.response.status_code"] = attempt.status
-    if attempt.error_kind:
-        attrs["error.type"] = attempt.error_kind
-    return attrs
+        items.append(("gen_ai.request.model", ctx.model))
+    return tuple(items)
+
+
+def _root_static(ctx: RequestContext, operation: str | None) -> tuple[tuple[str, Any], ...]:
+    """The root span's attributes that repeat across requests of one route and model."""
+    items: list[tuple[str, Any]] = [
+        ("http.request.method", ctx.request.method),
+        ("url.path", ctx.request.path),
+        ("inferlane.route", ctx.route),
+    ]
+    host = ctx.request.headers.get("host")
+    if host:
+        items.append(("server.address", host.rpartition(":")[0] or host))
+    if ctx.backend:
+        items.append(("inferlane.backend", ctx.backend))
+    if ctx.version:
+        items.append(("inferlane.version", ctx.version))
+    if operation is not None:
+        items.append(("gen_ai.operation.name", operation))
+        if ctx.requested_model:
+            items.append(("gen_ai.request.model", ctx.requested_model))
+    return tuple(items)
 
 
 def _root_attributes(
     ctx: RequestContext, operation: str | None, status: int, error_kind: str
 ) -> dict[str, Any]:
+    """The root span's attributes that change per request."""
     attributes: dict[str, Any] = {
-        "http.request.method": ctx.request.method,
-        "url.path": ctx.request.path,
         "http.response.status_code": status,
         "inferlane.request_id": ctx.request_id,
-        "inferlane.route": ctx.route,
         "inferlane.retries": ctx.retries,
     }
-    host = ctx.request.headers.get("host")
-    if host:
-        attributes["server.address"] = host.rpartition(":")[0] or host
-    if ctx.backend:
-        attributes["inferlane.backend"] = ctx.backend
-    if ctx.version:
-        attributes["inferlane.version"] = ctx.version
     if error_kind:
         attributes["error.type"] = error_kind
     if operation is None:
         return attributes
-    attributes["gen_ai.operation.name"] = operation
     json = ctx.json
     if json is not None:
         for key, name in _REQUEST_PARAMETERS:
             value = json.get(key)
             if isinstance(value, int | float) and not isinstance(value, bool):
                 attributes[name] = value
-    if ctx.requested_model:
-        attributes["gen_ai.request.model"] = ctx.requested_model
     obs = ctx.observation
     answered = None
     if obs is not None:

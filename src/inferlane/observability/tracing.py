@@ -34,20 +34,20 @@ class RequestTrace:
 
     __slots__ = ("extra", "parent_id", "rng", "span_id", "trace_id")
 
-    def __init__(self, trace_id: str, span_id: str, parent_id: str | None, rng: random.Random) -> None:
+    def __init__(self, trace_id: bytes, span_id: bytes, parent_id: bytes | None, rng: random.Random) -> None:
         self.trace_id = trace_id
         self.span_id = span_id
         self.parent_id = parent_id
         self.rng = rng
         self.extra: list[tuple[str, float, float, Attributes]] = []
 
-    def new_span_id(self) -> str:
-        return f"{self.rng.getrandbits(64) or 1:016x}"
+    def new_span_id(self) -> bytes:
+        return (self.rng.getrandbits(64) or 1).to_bytes(8, "big")
 
-    def attempt_header(self, ctx: RequestContext) -> str:
+    def attempt_header(self, ctx: RequestContext) -> bytes:
         """A span id for the next upstream attempt, propagated to it as ``traceparent``."""
         span_id = self.new_span_id()
-        ctx.upstream_headers["traceparent"] = format_traceparent(self.trace_id, span_id)
+        ctx.upstream_headers["traceparent"] = format_traceparent(self.trace_id.hex(), span_id.hex())
         return span_id
 
     def add_span(self, name: str, start: float, end: float, attributes: Attributes | None = None) -> None:
@@ -77,14 +77,15 @@ class Tracer:
         """The request's trace when it is sampled: the caller's (``traceparent``) or a new one."""
         parent = parse_traceparent(ctx.request.headers.get("traceparent"))
         if parent is not None:
-            trace_id, parent_id, flags = parent
+            trace_hex, parent_hex, flags = parent
             if not flags & 1:
                 return None
+            trace_id, parent_id = bytes.fromhex(trace_hex), bytes.fromhex(parent_hex)
         elif self.rng.random() >= self.ratio:
             return None
         else:
-            trace_id, parent_id = f"{self.rng.getrandbits(128) or 1:032x}", None
-        trace = RequestTrace(trace_id, "", parent_id, self.rng)
+            trace_id, parent_id = (self.rng.getrandbits(128) or 1).to_bytes(16, "big"), None
+        trace = RequestTrace(trace_id, b"", parent_id, self.rng)
         trace.span_id = trace.new_span_id()
         return trace
 

@@ -99,16 +99,17 @@ class UpstreamCall:
         obs = ctx.observation
         if obs is None:
             return await backend.client.send(ctx, lease)
-        attempt = obs.attempt_started(ctx, state.endpoint)  # timing, trace span id + traceparent
+        started = obs.attempt_started(ctx)  # timing; when traced, a span id sent as traceparent
+        status, error_kind = 0, ""
         try:
             response = await backend.client.send(ctx, lease)
-            attempt.status = response.status
+            status = response.status
             return response
         except InferlaneError as error:
-            attempt.error_kind = error.kind
+            error_kind = error.kind
             raise
         finally:
-            obs.attempt_ended(attempt, backend.name)
+            obs.attempt_ended(started, backend.name, state.endpoint, status, error_kind)
 
     def _debug(self, ctx: RequestContext) -> bool:
         headers = ctx.request.headers

@@ -151,7 +151,12 @@ async def test_tracing_off_creates_no_trace_objects(upstreams, proxies, http):
 
 async def test_a_missing_collector_costs_requests_nothing_and_is_counted(upstreams, http):
     up = await upstreams()
-    dead = {"enabled": True, "endpoint": "http://127.0.0.1:9/v1/traces", "exportTimeout": "2s"}
+    dead = {
+        "enabled": True,
+        "endpoint": "http://127.0.0.1:9/v1/traces",
+        "exportTimeout": "2s",
+        "sampleRatio": 1,
+    }
     proxy = await start_proxy(proxy_config({"llm": [up.url]}, tracing=dead))
     try:
         for _ in range(3):

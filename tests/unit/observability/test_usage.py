@@ -42,6 +42,12 @@ def test_model_is_read_from_the_head_of_the_answer():
     assert find_model(b'{"id":"x","choices":[]}') is None
 
 
+@pytest.mark.parametrize("padding", [0, 100, 300, 5000])
+def test_usage_anywhere_in_small_and_large_answers(padding: int):
+    body = b'{"usage":{"prompt_tokens":3,"completion_tokens":1},"x":"' + b"y" * padding + b'"}'
+    assert find_usage(body) == Usage(3, 1)
+
+
 def test_embeddings_usage_has_no_completion_tokens():
     assert find_usage(b'{"data":[],"usage":{"prompt_tokens":9,"total_tokens":9}}') == Usage(9, 0)
 
