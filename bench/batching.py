@@ -178,21 +178,31 @@ async def vector_check(direct: str, proxied: str, workload: Workload) -> float:
 
 
 def run_workload(workload: Workload, args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
-    upstream, port, admin = free_port(), free_port(), free_port()
+    upstream, port, admin, plain_port = free_port(), free_port(), free_port(), free_port()
     env = environment_for_proxy()
-    config = scratch / f"proxy-{workload.name}.yaml"
-    config.write_text(yaml.safe_dump(proxy_config(port, admin, upstream, args)))
-    proxy_argv = [sys.executable, "-m", "inferlane", "proxy", "--config", str(config)]
+    argvs = []
+    for listen, admin_port, batching in ((port, admin, True), (plain_port, free_port(), False)):
+        config = proxy_config(listen, admin_port, upstream, args)
+        config["batching"]["enabled"] = batching
+        path = scratch / f"proxy-{workload.name}-{listen}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        argvs.append([sys.executable, "-m", "inferlane", "proxy", "--config", str(path)])
     rows: dict[str, Any] = {"levels": {}}
     direct_url = f"http://127.0.0.1:{upstream}{workload.path}"
     proxy_url = f"http://127.0.0.1:{port}{workload.path}"
+    plain_url = f"http://127.0.0.1:{plain_port}{workload.path}"
     with (
         running(server_argv(workload, upstream, scratch), SERVER_CPU, upstream, env),
-        running(proxy_argv, PROXY_CPU, port, env) as proxy_pid,
+        running(argvs[0], PROXY_CPU, port, env) as proxy_pid,
+        running(argvs[1], PROXY_CPU, plain_port, env),
     ):
-        asyncio.run(closed_loop(direct_url, workload, 4, 1.0))  # warm-up both paths
-        asyncio.run(closed_loop(proxy_url, workload, 4, 1.0))
+        for url in (direct_url, proxy_url, plain_url):  # warm-up every path
+            asyncio.run(closed_loop(url, workload, 4, 1.0))
         rows["max_abs_diff"] = asyncio.run(vector_check(direct_url, proxy_url, workload))
+        rows["idle"] = asyncio.run(paired(direct_url, proxy_url, plain_url, workload, args.pairs))
+        idle = rows["idle"]
+        print(f"  {workload.name} idle: batching adds {idle['added_p50_ms']:+.2f} ms p50 over direct, "
+              f"{idle['batching_vs_plain_p50_ms']:+.2f} ms over the plain proxy", flush=True)  # fmt: skip
         for concurrency in args.concurrency:
             level: dict[str, list[dict[str, Any]]] = {"direct": [], "inferlane": []}
             for _ in range(args.rounds):  # interleaved, so a noisy neighbour hits both paths alike
@@ -207,6 +217,39 @@ def run_workload(workload: Workload, args: argparse.Namespace, scratch: Path) ->
             print(f"  {workload.name} c={concurrency}: direct {d['rps']:.0f} req/s, inferlane {b['rps']:.0f} "
                   f"req/s (batch {b['mean_batch']:.1f})", flush=True)  # fmt: skip
     return rows
+
+
+async def paired(
+    direct: str, batching: str, plain: str, workload: Workload, rotations: int
+) -> dict[str, float]:
+    """One client, one request at a time, rotating direct → batching proxy → plain proxy, ``rotations`` times.
+
+    Each rotation's differences are taken back to back, so a slow moment of a shared machine hits all three
+    paths alike; the medians of the differences are the added latency.
+    """
+    rng = random.Random(1)
+    times: dict[str, list[float]] = {"direct": [], "batching": [], "plain": []}
+    urls = {"direct": direct, "batching": batching, "plain": plain}
+    headers = {"Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as session:
+        for _ in range(rotations):
+            body = json.dumps(workload.body(rng)).encode()
+            for name, url in urls.items():
+                started = time.perf_counter()
+                async with session.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                times[name].append((time.perf_counter() - started) * 1000)
+    over_direct = [b - d for b, d in zip(times["batching"], times["direct"], strict=True)]
+    over_plain = [b - p for b, p in zip(times["batching"], times["plain"], strict=True)]
+    plain_over_direct = [p - d for p, d in zip(times["plain"], times["direct"], strict=True)]
+    return {
+        "direct_p50_ms": statistics.median(times["direct"]),
+        "batching_p50_ms": statistics.median(times["batching"]),
+        "plain_p50_ms": statistics.median(times["plain"]),
+        "added_p50_ms": statistics.median(over_direct),
+        "plain_added_p50_ms": statistics.median(plain_over_direct),
+        "batching_vs_plain_p50_ms": statistics.median(over_plain),
+    }
 
 
 def measure_proxied(
@@ -239,6 +282,16 @@ class _NoPath:
 
 def table(results: dict[str, Any]) -> str:
     lines = []
+    lines.append("| workload | direct p50 | plain proxy p50 | batching proxy p50 | added p50 vs direct | "
+                 "plain proxy vs direct | batching vs plain proxy |")  # fmt: skip
+    lines.append("|---|---|---|---|---|---|---|")
+    for name, rows in results.items():
+        i = rows["idle"]
+        lines.append(
+            f"| {name} | {i['direct_p50_ms']:.2f} | {i['plain_p50_ms']:.2f} | {i['batching_p50_ms']:.2f} | "
+            f"{i['added_p50_ms']:+.2f} | {i['plain_added_p50_ms']:+.2f} | "
+            f"{i['batching_vs_plain_p50_ms']:+.2f} |"
+        )
     for name, rows in results.items():
         lines.append(f"\n#### {name} (max |Δ| proxied vs alone: {rows['max_abs_diff']:.2e})\n")
         lines.append(
@@ -264,10 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="dynamic batching: direct vs through Inferlane")
     parser.add_argument("--duration", type=float, default=6.0, help="seconds per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per level (medians)")
+    parser.add_argument("--pairs", type=int, default=200, help="rotations of the one-client latency check")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
     parser.add_argument("--only", nargs="+", choices=sorted(WORKLOADS), default=sorted(WORKLOADS))
     parser.add_argument("--max-batch-size", type=int, default=32)
-    parser.add_argument("--max-wait-ms", type=float, default=5.0)
+    parser.add_argument("--max-wait-ms", type=float, default=20.0)
     parser.add_argument("--max-concurrent-batches", type=int, default=1)
     args = parser.parse_args(argv)
     if "embed" in args.only and not EMBED_PYTHON.exists():

@@ -13,7 +13,6 @@ Items whose caller left, or whose deadline passed, are dropped before dispatch a
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,7 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inferlane.errors import BatchTimeout, RateLimited, UpstreamError
+from inferlane.model import ProxyResponse
 from inferlane.pipeline.context import RequestContext
+from inferlane.pipeline.contract import Handler
 from inferlane.stages.batching.observe import BatchObserver
 from inferlane.stages.batching.policy import AdaptiveWindow, BatchSettings, Hold, SendNow, flush_decision
 
@@ -110,7 +111,8 @@ class BatchQueue:
     def idle(self) -> bool:
         return not self.items and self.in_flight == 0
 
-    def enqueue(self, items: Sequence[Item]) -> None:
+    def enqueue(self, items: Sequence[Item], arrived: bool = False) -> None:
+        """Queue a request's items (``arrived``: :meth:`alone_now` already counted their arrival)."""
         if self.waiting + len(items) > self.max_queue_size:
             self.observer.dropped("queue_full", len(items))
             raise BatchQueueFull(
@@ -122,12 +124,39 @@ class BatchQueue:
             self.items.append(item)
             self.waiting += 1
             self.queued_items += item.size
-            self._due = max(0, self._due - item.size)
-            if self.window is not None:
-                for _ in range(item.size):
-                    self.window.observe_arrival(item.enqueued)
+            if not arrived:
+                self._arrived(item.size, item.enqueued)
         self.observer.queued(len(items))
         self.pump()
+
+    def alone_now(self, size: int, now: float) -> bool:
+        """Whether a request of ``size`` items that arrives now goes out at once, by itself — the idle case.
+
+        The flush rule is asked as if the request were queued; when it would be sent alone at once the
+        caller makes the call itself (:meth:`send_alone`): no task, no future, no JSON work.
+        """
+        if self.items:
+            return False
+        self._arrived(size, now)
+        window = self.window.window(now) if self.window is not None else self.settings.max_wait
+        due = self._due if now - self._due_since < window else 0
+        decision = flush_decision(self.settings, size, 0.0, self.in_flight, window, size + due)
+        return isinstance(decision, SendNow) and decision.items >= size
+
+    async def send_alone(self, ctx: RequestContext, size: int, call_next: Handler) -> ProxyResponse:
+        """The upstream call of a request that :meth:`alone_now` let through, holding one batch slot."""
+        self.in_flight += 1
+        self.observer.batch([size], [0.0])
+        try:
+            return await call_next(ctx)
+        finally:
+            self._settle(size)
+
+    def _arrived(self, size: int, now: float) -> None:
+        self._due = max(0, self._due - size)
+        if self.window is not None:
+            for _ in range(size):
+                self.window.observe_arrival(now)
 
     def abandon(self, item: Item, reason: str) -> None:
         """The caller stopped waiting (client gone, deadline passed) before its item was answered."""
@@ -225,7 +254,7 @@ class BatchQueue:
         task = self._loop.create_task(self._run(batch), name="batch")
         batch.task = task
         self.tasks.add(task)
-        task.add_done_callback(functools.partial(self._finished, batch))
+        task.add_done_callback(self.tasks.discard)
 
     async def _run(self, batch: Batch) -> None:
         try:
@@ -240,14 +269,17 @@ class BatchQueue:
             for item in batch.items:
                 if item.alive:
                     item.fail(UpstreamError("batching: the batch ended without an answer for this request"))
+            self._settle(sum(item.size for item in batch.items))
 
-    def _finished(self, batch: Batch, task: asyncio.Task[None]) -> None:
-        self.tasks.discard(task)
+    def _settle(self, items: int) -> None:
+        """A batch of ``items`` items came back. The slot frees before any of its callers runs again (their
+        wake-ups are queued behind this step), so a caller's next request finds the slot free and is
+        counted back into its cohort."""
         self.in_flight -= 1
         now = self._loop.time()
         if now - self._due_since >= self.settings.max_wait:
             self._due = 0
-        self._due += sum(item.size for item in batch.items)
+        self._due += items
         self._due_since = now
         self.pump()
 

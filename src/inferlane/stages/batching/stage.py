@@ -85,7 +85,7 @@ class BatchingStage:
         queue = self.queues.get(key)
         if queue is None:
             queue = self._queue(key, settings, merger, call_next, model or "-")
-        return await self._wait(ctx, body, merger, queue)
+        return await self._wait(ctx, body, merger, queue, call_next)
 
     def _queue(
         self, key: Hashable, settings: Any, merger: Merger, call_next: Handler, model: str
@@ -104,7 +104,7 @@ class BatchingStage:
         return queue
 
     async def _wait(
-        self, ctx: RequestContext, body: dict[str, Any], merger: Merger, queue: BatchQueue
+        self, ctx: RequestContext, body: dict[str, Any], merger: Merger, queue: BatchQueue, call_next: Handler
     ) -> ProxyResponse:
         loop = asyncio.get_running_loop()
         now = loop.time()
@@ -112,6 +112,8 @@ class BatchingStage:
         if self.plan.item_timeout is not None:
             deadline = min(deadline, now + self.plan.item_timeout)
         size = merger.size(body)
+        if size <= queue.settings.max_batch_size and queue.alone_now(size, now):
+            return await queue.send_alone(ctx, size, call_next)
         parts = merger.split_oversized(body, queue.settings.max_batch_size)
         tokens = len(ctx.body) // BYTES_PER_TOKEN + 1
         items = [
@@ -127,7 +129,7 @@ class BatchingStage:
             )
             for part in parts
         ]
-        queue.enqueue(items)
+        queue.enqueue(items, arrived=size <= queue.settings.max_batch_size)
         answers: list[Any] = []
         reason = "disconnect"
         try:
