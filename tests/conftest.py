@@ -6,6 +6,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from inferlane.sim import FleetSpec, SimFleet
 from support.proxy import RunningProxy, start_proxy
 from support.upstream import FakeUpstream
 
@@ -42,3 +43,26 @@ async def proxies() -> AsyncIterator[Callable[..., Awaitable[RunningProxy]]]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         yield session
+
+
+@pytest.fixture
+async def sim_fleet() -> AsyncIterator[Callable[..., Awaitable[SimFleet]]]:
+    """``await sim_fleet(spec=None, *, ready=True, **quick)``: a started simulator fleet (``FleetSpec.quick``
+    with model ``m`` and instant timing unless told otherwise), stopped after the test."""
+    fleets: list[SimFleet] = []
+
+    async def make(spec: FleetSpec | None = None, *, ready: bool = True, **quick: Any) -> SimFleet:
+        if spec is None:
+            quick.setdefault("model", "m")
+            quick.setdefault("time_scale", 0.0)
+            spec = FleetSpec.quick(**quick)
+        fleet = SimFleet(spec)
+        await fleet.start()
+        fleets.append(fleet)
+        if ready:
+            await fleet.wait_ready()
+        return fleet
+
+    yield make
+    for fleet in fleets:
+        await fleet.stop()

@@ -1,31 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
 import pytest
 
-from inferlane.sim import FleetSpec, SimFleet
-
 
 @pytest.fixture
-async def fleet_factory() -> AsyncIterator[Any]:
-    fleets: list[SimFleet] = []
-
-    async def make(spec: FleetSpec | None = None, **quick: Any) -> SimFleet:
-        if spec is None:
-            quick.setdefault("model", "m")
-            quick.setdefault("time_scale", 0.0)
-            spec = FleetSpec.quick(**quick)
-        fleet = SimFleet(spec)
-        await fleet.start()
-        fleets.append(fleet)
-        return fleet
-
-    yield make
-    for fleet in fleets:
-        await fleet.stop()
+def fleet_factory(sim_fleet: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Fleets as started, not waited for: the simulator's own tests look at model loading too."""
+    return functools.partial(sim_fleet, ready=False)
 
 
 @pytest.fixture
