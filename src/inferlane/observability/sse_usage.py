@@ -30,6 +30,14 @@ def _boundary(data: bytes) -> int:
     return max(lf + 2 if lf >= 0 else -1, crlf + 4 if crlf >= 0 else -1)
 
 
+def _split_events(complete: bytes) -> list[bytes]:
+    """The events of ``complete`` (which ends on a boundary), each with its terminating blank line, so that
+    joining them gives back the same bytes."""
+    if b"\r" not in complete:
+        return [part + b"\n\n" for part in complete.split(b"\n\n")[:-1]]
+    return [event for event in _EVENTS.split(complete) if event]
+
+
 def _has_text(event: bytes) -> bool:
     for key in (b'"content":"', b'"text":"', b'"reasoning_content":"'):
         at = event.find(key)
@@ -79,6 +87,10 @@ class SseUsageTap:
             complete, self.pending = data, b""
         else:
             complete, self.pending = data[:cut], data[cut:]
+        if self.first_token_at is not None and complete.endswith(_TOKEN_END):
+            # reads that split events (coalesced or cut by the network) still take the cheap path
+            self.token_events += complete.count(b"\n\n") or complete.count(b"\r\n\r\n")
+            return complete
         return self._events(complete, now)
 
     def finish(self) -> bytes:
@@ -89,8 +101,10 @@ class SseUsageTap:
     def _events(self, complete: bytes, now: float) -> bytes:
         kept: list[bytes] = []
         dropped = False
-        for event in _EVENTS.split(complete):
-            if not event:
+        for event in _split_events(complete):
+            if self.first_token_at is not None and event.endswith(_TOKEN_END):
+                self.token_events += 1  # a token event after the first: nothing to read in it
+                kept.append(event)
                 continue
             match = _DATA_LINE.search(event)
             if match is None:  # a comment or a field other than data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -135,3 +136,18 @@ async def test_model_names_chosen_by_clients_cannot_grow_the_series_without_boun
     assert value(m, "http_requests_total", model="m", status="200") == 1
     assert value(m, "http_requests_total", model="other", status="404") == 2
     assert not [labels for (_, labels) in m if ("model", "random-1") in labels]
+
+
+async def test_model_load_time_comes_from_the_first_passing_health_probe(sim, proxies, http):
+    fleet = await sim()
+    health = {"enabled": True, "interval": "50ms", "timeout": "1s"}
+    proxy = await proxies(proxy_config({"m": [fleet.replicas[0].url]}, healthCheck=health))
+    endpoint = fleet.replicas[0].url.split("//")[1]
+    sample = ("model_load_time_seconds", (("backend", "m"), ("endpoint", endpoint)))
+    for _ in range(100):  # no request is sent: only the health checker can set it
+        m = await scrape(http, proxy.admin_url)
+        if sample in m:
+            break
+        await asyncio.sleep(0.05)
+    assert sample in m and 0 <= m[sample] < 30
+    assert value(m, "http_requests_total") == 0
