@@ -82,6 +82,8 @@ def pick_request(
 ) -> PickRequest:
     """The request as picking sees it: model, adapter, prompt block hashes and size, session key."""
     data = prompt_bytes(body)
-    hashes = chained_hashes(data, stable_hash(lora or model) >> 1, max_bytes // BLOCK_BYTES)
+    # the seed separates models and adapters; a prompt shorter than one block has nothing to hash
+    seed = stable_hash(lora or model) >> 1 if len(data) >= BLOCK_BYTES else 0
+    hashes = chained_hashes(data, seed, max_bytes // BLOCK_BYTES)
     tokens = prompt_tokens if prompt_tokens is not None else -(-len(data) // BYTES_PER_TOKEN)
     return PickRequest(model=model, lora=lora, prompt_hashes=hashes, prompt_tokens=tokens, session=session)
