@@ -24,6 +24,7 @@ from inferlane.server.admin import AdminApi
 from inferlane.server.edge import Edge
 from inferlane.server.listeners import Listeners
 from inferlane.server.probes import Probes
+from inferlane.stages.batching.stage import batching_state
 from inferlane.stages.builtin import register_builtin
 from inferlane.stages.split.weights import WeightOverrides
 
@@ -200,4 +201,5 @@ class App:
             "draining": self.probes.draining,
             "stages": pipeline.describe(),
             "backends": backends,
+            "batching": batching_state(pipeline.interceptors),
         }

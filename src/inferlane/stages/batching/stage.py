@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import orjson
@@ -168,6 +168,27 @@ def _response(merger: Merger, answers: list[Any]) -> ProxyResponse:
     value = first.value if len(answers) == 1 else merger.reassemble([a.value for a in answers])
     headers = list(first.headers)
     return ProxyResponse(first.status, headers, body=orjson.dumps(value), endpoint=first.endpoint)
+
+
+def batching_state(interceptors: Sequence[object]) -> dict[str, Any]:
+    """Batching stats per model for the status page (``{}`` when nothing batches)."""
+    stage = next((s for s in interceptors if isinstance(s, BatchingStage)), None)
+    if stage is None:
+        return {}
+    models: dict[str, Any] = {}
+    for model, observer in stage.observers.items():
+        models[model] = {
+            "avg_batch_size": observer.avg_size,
+            "merge_ratio": observer.merge_ratio,
+            "queued": 0,
+            "in_flight_batches": 0,
+        }
+    for queue in stage.queues.values():
+        entry = models.get(queue.observer.model)
+        if entry is not None:
+            entry["queued"] += queue.waiting
+            entry["in_flight_batches"] += queue.in_flight
+    return {"models": models}
 
 
 def build_batching(config: ProxyConfig, metrics: ProxyMetrics) -> BatchingStage | None:
