@@ -147,10 +147,13 @@ class BatchQueue:
         """The upstream call of a request that :meth:`alone_now` let through, holding one batch slot."""
         self.in_flight += 1
         self.observer.batch([size], [0.0])
+        answered = 0
         try:
-            return await call_next(ctx)
+            response = await call_next(ctx)
+            answered = size
+            return response
         finally:
-            self._settle(size)
+            self._settle(answered)
 
     def _arrived(self, size: int, now: float) -> None:
         self._due = max(0, self._due - size)
@@ -257,8 +260,10 @@ class BatchQueue:
         task.add_done_callback(self.tasks.discard)
 
     async def _run(self, batch: Batch) -> None:
+        answered = 0
         try:
             await self.run(batch.items)
+            answered = sum(item.size for item in batch.items)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug must not leave callers waiting forever: each gets a 502
@@ -269,18 +274,19 @@ class BatchQueue:
             for item in batch.items:
                 if item.alive:
                     item.fail(UpstreamError("batching: the batch ended without an answer for this request"))
-            self._settle(sum(item.size for item in batch.items))
+            self._settle(answered)
 
     def _settle(self, items: int) -> None:
         """A batch of ``items`` items came back. The slot frees before any of its callers runs again (their
         wake-ups are queued behind this step), so a caller's next request finds the slot free and is
         counted back into its cohort."""
         self.in_flight -= 1
-        now = self._loop.time()
-        if now - self._due_since >= self.settings.max_wait:
-            self._due = 0
-        self._due += items
-        self._due_since = now
+        if items:
+            now = self._loop.time()
+            if now - self._due_since >= self.settings.max_wait:
+                self._due = 0
+            self._due += items
+            self._due_since = now
         self.pump()
 
     # --- the timer ---------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from inferlane.stages.batching.plan import (
     plan_from,
     protocol_for_path,
 )
+from inferlane.stages.batching.policy import BatchSettings
 from inferlane.stages.batching.queue import BatchQueue, Item, timeout_error
 
 #: queues kept before idle ones are forgotten (an unusual key mix must not grow memory without bound)
@@ -88,7 +89,7 @@ class BatchingStage:
         return await self._wait(ctx, body, merger, queue, call_next)
 
     def _queue(
-        self, key: Hashable, settings: Any, merger: Merger, call_next: Handler, model: str
+        self, key: Hashable, settings: BatchSettings, merger: Merger, call_next: Handler, model: str
     ) -> BatchQueue:
         if len(self.queues) >= MAX_QUEUES:
             for old in [k for k, q in self.queues.items() if q.idle]:
