@@ -98,6 +98,7 @@ class BatchQueue:
         #: live queued callers, and the batch items they hold
         self.waiting = 0
         self.queued_items = 0
+        self.queued_tokens = 0
         self.in_flight = 0
         self.tasks: set[asyncio.Task[None]] = set()
         self._loop = asyncio.get_running_loop()
@@ -124,6 +125,7 @@ class BatchQueue:
             self.items.append(item)
             self.waiting += 1
             self.queued_items += item.size
+            self.queued_tokens += item.tokens
             if not arrived:
                 self._arrived(item.size, item.enqueued)
         self.observer.queued(len(items))
@@ -178,6 +180,7 @@ class BatchQueue:
         if item.batch is None and item.size >= 0:
             self.waiting -= 1
             self.queued_items -= item.size
+            self.queued_tokens -= item.tokens
             item.size = -1  # marks "counted out"
             self.observer.dequeued(1)
             self.observer.dropped(reason, 1)
@@ -196,9 +199,11 @@ class BatchQueue:
             due = self._due if now - self._due_since < window else 0
             # while a cohort returns, an item's wait counts from the answer that started the cohort
             age = now - max(oldest, self._due_since) if due else now - oldest
-            decision = flush_decision(
-                self.settings, self.queued_items, age, self.in_flight, window, self.queued_items + due
-            )
+            # a queue that holds a whole token budget (maxRequestTokens) is as full as a whole batch
+            queued = self.queued_items
+            if self.queued_tokens >= self.max_request_tokens:
+                queued = max(queued, self.settings.max_batch_size)
+            decision = flush_decision(self.settings, queued, age, self.in_flight, window, queued + due)
             if isinstance(decision, SendNow):
                 taken = self._take(decision.items, now)
                 if taken:
@@ -243,6 +248,7 @@ class BatchQueue:
         for item in taken:
             self.waiting -= 1
             self.queued_items -= item.size
+            self.queued_tokens -= item.tokens
         if taken:
             self.observer.dequeued(len(taken))
         return taken
