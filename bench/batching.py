@@ -11,7 +11,7 @@ p50/p99 latency, the mean batch the model saw, and the proxy's CPU per request.
 
     python -m bench.batching [--duration 8] [--concurrency 1 16 64] [--only embed tfserving kserve]
 
-Prints markdown tables and writes bench/results/batching.json.
+Prints markdown tables and writes bench/results/batching.json and batching.svg (bench/batching_plot.py).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import Any
 import aiohttp
 import yaml
 
+from bench import batching_plot
 from bench.paths import ROOT, WORK, environment
 from bench.procs import free_port, running, tree_cpu_seconds
 from bench.stats import percentiles
@@ -348,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = run_workload(WORKLOADS[name], args, Path(tmp))
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({"settings": vars(args), "results": results}, indent=1))
+    batching_plot.main([str(RESULTS), str(RESULTS.with_suffix(".svg"))])
     print(table(results))
     return 0
 
