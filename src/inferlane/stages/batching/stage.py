@@ -43,6 +43,8 @@ from inferlane.stages.batching.queue import BatchQueue, Item, timeout_error
 
 #: queues kept before idle ones are forgotten (an unusual key mix must not grow memory without bound)
 MAX_QUEUES = 1024
+#: distinct ``model`` label values the batching metrics take before the rest count as ``other``
+MAX_MODEL_LABELS = 64
 #: bytes of request body per token, for ``maxRequestTokens`` (an estimate; no tokenizer on this path)
 BYTES_PER_TOKEN = 4
 log = logging.getLogger("inferlane.batching")
@@ -94,6 +96,8 @@ class BatchingStage:
         if len(self.queues) >= MAX_QUEUES:
             for old in [k for k, q in self.queues.items() if q.idle]:
                 del self.queues[old]
+        if model not in self.observers and len(self.observers) >= MAX_MODEL_LABELS:
+            model = "other"  # model names come from request bodies: keep the label set bounded
         observer = self.observers.get(model)
         if observer is None:
             observer = self.observers[model] = BatchObserver(self.metrics, model)
