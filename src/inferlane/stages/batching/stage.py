@@ -1,10 +1,11 @@
 """The ``batching`` interceptor (order 500): requests of batching routes wait in a queue per compatibility
 key and go upstream merged; everything else passes straight through.
 
-The key is (backend, upstream path, model, version, credentials, the merger's key): requests that differ in
-any of these never share a call — and a request with no merger key (streaming, ``n > 1``, malformed) is
-not batched at all, so the model server judges it alone. A request larger than ``maxBatchSize`` is split
-into parts, each queued like a request of its own, and its answer is reassembled in order.
+The key is (backend, upstream path, model, version, credentials, headers set by routing, the merger's key):
+requests that differ in any of these never share a call — and a request with no merger key (streaming,
+``n > 1``, malformed) is not batched at all, so the model server judges it alone. A request larger than
+``maxBatchSize`` is split into parts, each queued like a request of its own, and its answer is reassembled
+in order. A request that finds its queue idle makes its own upstream call at once (see ``queue.py``).
 
 The caller waits until its deadline (the route timeout, the retry's per-try timeout, or
 ``batching.itemTimeout`` when shorter); past it, 504 ``timeout waiting for batch completion``. A caller
@@ -83,6 +84,7 @@ class BatchingStage:
             model,
             ctx.version or path_version,
             tuple(headers.get(name) for name in _CREDENTIALS),
+            tuple(sorted(ctx.upstream_headers.items())) if ctx.upstream_headers else (),
             merge_key,
         )
         queue = self.queues.get(key)
