@@ -8,6 +8,16 @@ last one leaves (client gone, deadline passed) the task is cancelled and the ups
 shutdown every batch ends with the requests that started it.
 
 Items whose caller left, or whose deadline passed, are dropped before dispatch and never reach the model.
+
+Two shortcuts keep the batcher free when it is not needed and fair when it is busy:
+
+* **idle**: a request that the flush rule would send at once by itself (:meth:`BatchQueue.alone_now`) makes
+  its own upstream call in its own task, holding a batch slot — no task, no future, no JSON work;
+* **the returning cohort**: when a batch comes back, its items are "due" again for up to one window
+  (closed-loop clients send their next request as soon as they have their answer); every arrival pays one
+  back, and until they are back an idle queue collects instead of sending the first of them alone
+  (rule 6 of :mod:`.policy`). Slots free and cohorts are counted *before* the callers wake up, so a
+  caller's next request never finds its own batch still counted in flight.
 """
 
 from __future__ import annotations
