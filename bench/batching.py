@@ -11,7 +11,7 @@ p50/p99 latency, the mean batch the model saw, and the proxy's CPU per request.
 
     python -m bench.batching [--duration 8] [--concurrency 1 16 64] [--only embed tfserving kserve]
 
-Prints markdown tables and writes bench/results/batching.json.
+Prints markdown tables and writes bench/results/batching.json and batching.svg (bench/batching_plot.py).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import Any
 import aiohttp
 import yaml
 
+from bench import batching_plot
 from bench.paths import ROOT, WORK, environment
 from bench.procs import free_port, running, tree_cpu_seconds
 from bench.stats import percentiles
@@ -146,9 +147,12 @@ def proxy_config(port: int, admin: int, upstream: int, args: argparse.Namespace)
     }
 
 
-def server_argv(workload: Workload, port: int, scratch: Path) -> list[str]:
+def server_argv(workload: Workload, port: int, scratch: Path, threads: int = 1) -> list[str]:
     if workload.name == "embed":
-        return [str(EMBED_PYTHON), str(ROOT / "bench" / "embed_server.py"), "--port", str(port)]
+        script = str(ROOT / "bench" / "embed_server.py")
+        argv = [str(EMBED_PYTHON), script, "--port", str(port), "--threads", str(threads)]
+        every_core = f"0-{(os.cpu_count() or 1) - 1}"  # this process is pinned; the server is not
+        return argv if threads == 1 else ["taskset", "-c", every_core, *argv]
     kind = "tfserving" if workload.name == "tfserving" else "kserve"
     fleet = {"timeScale": 1.0, "models": [{"name": workload.model, "kind": kind, "port": port,
                                             "preset": "classic", "maxClientBatchSize": 4096}]}  # fmt: skip
@@ -192,7 +196,12 @@ def run_workload(workload: Workload, args: argparse.Namespace, scratch: Path) ->
     proxy_url = f"http://127.0.0.1:{port}{workload.path}"
     plain_url = f"http://127.0.0.1:{plain_port}{workload.path}"
     with (
-        running(server_argv(workload, upstream, scratch), SERVER_CPU, upstream, env),
+        running(
+            server_argv(workload, upstream, scratch, args.server_threads),
+            SERVER_CPU if args.server_threads == 1 else None,
+            upstream,
+            env,
+        ),
         running(argvs[0], PROXY_CPU, port, env) as proxy_pid,
         running(argvs[1], PROXY_CPU, plain_port, env),
     ):
@@ -321,6 +330,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
     parser.add_argument("--only", nargs="+", choices=sorted(WORKLOADS), default=sorted(WORKLOADS))
     parser.add_argument("--max-batch-size", type=int, default=32)
+    parser.add_argument(
+        "--server-threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="torch threads of the embedding server (default: every core; 1 pins it to CPU 0)",
+    )
     parser.add_argument("--max-wait-ms", type=float, default=20.0)
     parser.add_argument("--max-concurrent-batches", type=int, default=1)
     args = parser.parse_args(argv)
@@ -334,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = run_workload(WORKLOADS[name], args, Path(tmp))
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({"settings": vars(args), "results": results}, indent=1))
+    batching_plot.main([str(RESULTS), str(RESULTS.with_suffix(".svg"))])
     print(table(results))
     return 0
 

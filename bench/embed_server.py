@@ -92,11 +92,39 @@ def _error(status: int, message: str) -> web.Response:
     return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
 
 
+def ceiling(model: Any, seconds: float = 3.0) -> None:
+    """Time per text alone and in batches: the most any batching in front of this server can gain."""
+    import random
+    import time
+
+    sentence = "the quick brown fox jumps over a lazy dog while model servers answer many small requests"
+    words = sentence.split()
+    rng = random.Random(0)
+    texts = [" ".join(rng.choices(words, k=rng.randint(8, 20))) for _ in range(256)]
+    server = EmbedServer(model)
+    single = 0.0
+    for size in (1, 8, 32, 64):
+        calls, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            server._encode(texts[calls % 128 : calls % 128 + size])
+            calls += 1
+        per_item = (time.perf_counter() - started) / calls / size
+        single = single or per_item
+        gain = single / per_item
+        print(
+            f"batch {size:3d}: {per_item * 1000:6.2f} ms per text, {gain:4.2f}x the texts/s of one at a time"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
+    parser.add_argument("--ceiling", action="store_true", help="print time per text by batch size and exit")
     args = parser.parse_args()
+    if args.ceiling:
+        ceiling(load(args.threads))
+        return
     server = EmbedServer(load(args.threads))
     server.model.encode(["warm up the model"])  # first call allocates; not part of any measurement
     app = web.Application(client_max_size=64 * 1024 * 1024)

@@ -3,6 +3,7 @@
 python -m bench.run_all            # full: 3 rounds of every installed path, then the scale tests
 python -m bench.run_all --quick    # 1 short round, for a smoke check (about 2 minutes)
 python -m bench.run_all --only inferlane aiohttp-floor
+python -m bench.run_all --batching # also the dynamic-batching benchmark (real model; ~10 minutes more)
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from bench import overhead, report, scale, sim_cost
+from bench import batching, batching_cost, overhead, report, scale, sim_cost
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -26,6 +27,7 @@ def main() -> int:
     parser.add_argument("--soak-seconds", type=float, default=None)
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-overhead", action="store_true")
+    parser.add_argument("--batching", action="store_true", help="also run bench.batching and its cost")
     args = parser.parse_args()
     if shutil.which("wrk") is None or shutil.which("taskset") is None:
         print("bench: needs wrk and taskset (run: make sysdeps, or bench/setup.sh)", file=sys.stderr)
@@ -47,6 +49,12 @@ def main() -> int:
         (RESULTS / "scale.json").write_text(json.dumps(scaled, indent=1))
         print()
         print(scale.table(scaled))
+    if args.batching:
+        print()
+        print("dynamic batching (direct vs through Inferlane):")
+        batching.main(["--rounds", "1", "--duration", "4"] if args.quick else [])
+        print()
+        batching_cost.main([])
     return 0
 
 

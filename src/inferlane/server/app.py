@@ -30,6 +30,7 @@ from inferlane.server.listeners import Listeners
 from inferlane.server.probes import Probes
 from inferlane.server.status import StatusFeed
 from inferlane.server.status_sources import batching_from_metrics
+from inferlane.stages.batching.stage import batching_state
 from inferlane.stages.builtin import register_builtin
 from inferlane.stages.route.factory import route_latency_hook
 from inferlane.stages.split.weights import WeightOverrides
@@ -277,4 +278,5 @@ class App:
             "stages": pipeline.describe(),
             "backends": backends,
             "rollouts": self.rollouts.describe_all(measurements=False) or None,
+            "batching": batching_state(pipeline.interceptors),
         }

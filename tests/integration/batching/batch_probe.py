@@ -59,13 +59,15 @@ class EmbedUpstream:
     drop_one: bool = False
     in_flight: int = 0
     max_in_flight: int = 0
+    #: calls whose client (the proxy) hung up while they were held at the gate
+    cancelled: int = 0
     runner: web.AppRunner | None = None
     url: str = ""
 
     async def start(self) -> EmbedUpstream:
         app = web.Application()
         app.router.add_post("/v1/embeddings", self.embeddings)
-        self.runner = web.AppRunner(app, access_log=None)
+        self.runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
@@ -85,6 +87,9 @@ class EmbedUpstream:
         try:
             if self.gate is not None:
                 await self.gate.wait()
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
         finally:
             self.in_flight -= 1
         if self.fail_first > 0:

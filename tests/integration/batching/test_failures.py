@@ -106,3 +106,20 @@ async def test_a_full_queue_answers_429_with_retry_after(embed_upstream, proxies
         assert resp.headers["Retry-After"] == "1"
         assert "batch queue full" in (await resp.json())["error"]["message"]
     assert [status for status, _ in await asyncio.gather(*waiting)] == [504, 504]
+
+
+async def test_when_every_caller_of_a_batch_leaves_its_upstream_call_is_cancelled(
+    embed_upstream, proxies, http
+):
+    upstream = await embed_upstream(gate=asyncio.Event())
+    proxy = await proxies(batching_config(upstream.url, "/v1/embeddings", maxBatchSize=2))
+    short = aiohttp.ClientTimeout(total=0.5)
+    leaving = [_embed(http, proxy.url, f"bye{i}", timeout=short) for i in range(2)]
+    outcomes = await asyncio.gather(*leaving, return_exceptions=True)
+    assert all(isinstance(outcome, TimeoutError) for outcome in outcomes)
+    for _ in range(300):
+        if upstream.cancelled:
+            break
+        await asyncio.sleep(0.01)
+    assert [sorted(call) for call in upstream.calls] == [["bye0", "bye1"]]
+    assert upstream.cancelled == 1  # the merged call was closed, freeing the model server

@@ -124,3 +124,17 @@ async def test_streaming_and_chat_are_never_merged(sim, proxies, http):
     assert statuses == [200, 200, 200, 200]
     async with http.get(proxy.admin_url + "/metrics") as resp:
         assert "inferlane_batch_batches_total{" not in await resp.text()
+
+
+async def test_the_token_budget_cuts_batches_and_the_rest_go_at_once(embed_upstream, proxies, http):
+    upstream = await embed_upstream()
+    # each request body is 29 bytes, 8 tokens by the estimate: a budget of 16 holds two requests, and a
+    # queue holding a whole budget goes like a full batch (the fixed 5 s window is never waited out)
+    config = batching_config(
+        upstream.url, "/v1/embeddings", maxBatchSize=6, maxRequestTokens=16, maxConcurrentBatches=3
+    )
+    proxy = await proxies(config)
+    texts = [f"t{i}" for i in range(6)]
+    results = await asyncio.wait_for(asyncio.gather(*(_embed(http, proxy.url, t) for t in texts)), 4)
+    assert [body["data"][0]["embedding"] for _, body in results] == [vector(t) for t in texts]
+    assert sorted(len(call) for call in upstream.calls) == [2, 2, 2]

@@ -44,6 +44,8 @@ async def test_openai_embeddings_merge_and_split_exactly(sim, proxies, http):
     assert metric(text, 'inferlane_batch_requests_total{model="emb"}') == 8
     assert metric(text, 'batch_size_avg{model="emb"}') == 11
     assert metric(text, 'request_queue_depth{model="emb"}') == 0
+    state = proxy.app.state()["batching"]["models"]["emb"]  # what the status page shows
+    assert (state["avg_batch_size"], state["merge_ratio"], state["queued"]) == (11, 8, 0)
 
 
 async def test_tei_embed_and_oversized_callers_are_split_and_reassembled(sim, proxies, http):

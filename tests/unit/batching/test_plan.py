@@ -133,3 +133,13 @@ def test_notes_for_completions_to_continuous_engines_and_unknown_paths() -> None
 def test_inconsistent_batching_settings_are_rejected(batching: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         _config(**batching)
+
+
+def test_check_config_explains_the_seed_chat_route(capsys: pytest.CaptureFixture[str]) -> None:
+    from inferlane.cli.main import main
+
+    assert main(["check-config", str(SEED)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "route /v1/chat/completions: batchEnabled is accepted, but chat completions are never merged" in out
+    )

@@ -51,6 +51,10 @@ class BatchObserver:
         self.avg_size: float | None = None
         self.merge_ratio: float | None = None
 
+    @property
+    def model(self) -> str:
+        return self._model
+
     def queued(self, callers: int) -> None:
         for gauge in self._depth:
             gauge.inc(callers)

@@ -8,6 +8,16 @@ last one leaves (client gone, deadline passed) the task is cancelled and the ups
 shutdown every batch ends with the requests that started it.
 
 Items whose caller left, or whose deadline passed, are dropped before dispatch and never reach the model.
+
+Two shortcuts keep the batcher free when it is not needed and fair when it is busy:
+
+* **idle**: a request that the flush rule would send at once by itself (:meth:`BatchQueue.alone_now`) makes
+  its own upstream call in its own task, holding a batch slot — no task, no future, no JSON work;
+* **the returning cohort**: when a batch comes back, its items are "due" again for up to one window
+  (closed-loop clients send their next request as soon as they have their answer); every arrival pays one
+  back, and until they are back an idle queue collects instead of sending the first of them alone
+  (rule 6 of :mod:`.policy`). Slots free and cohorts are counted *before* the callers wake up, so a
+  caller's next request never finds its own batch still counted in flight.
 """
 
 from __future__ import annotations
@@ -98,6 +108,7 @@ class BatchQueue:
         #: live queued callers, and the batch items they hold
         self.waiting = 0
         self.queued_items = 0
+        self.queued_tokens = 0
         self.in_flight = 0
         self.tasks: set[asyncio.Task[None]] = set()
         self._loop = asyncio.get_running_loop()
@@ -124,6 +135,7 @@ class BatchQueue:
             self.items.append(item)
             self.waiting += 1
             self.queued_items += item.size
+            self.queued_tokens += item.tokens
             if not arrived:
                 self._arrived(item.size, item.enqueued)
         self.observer.queued(len(items))
@@ -147,10 +159,13 @@ class BatchQueue:
         """The upstream call of a request that :meth:`alone_now` let through, holding one batch slot."""
         self.in_flight += 1
         self.observer.batch([size], [0.0])
+        answered = 0
         try:
-            return await call_next(ctx)
+            response = await call_next(ctx)
+            answered = size
+            return response
         finally:
-            self._settle(size)
+            self._settle(answered)
 
     def _arrived(self, size: int, now: float) -> None:
         self._due = max(0, self._due - size)
@@ -175,6 +190,7 @@ class BatchQueue:
         if item.batch is None and item.size >= 0:
             self.waiting -= 1
             self.queued_items -= item.size
+            self.queued_tokens -= item.tokens
             item.size = -1  # marks "counted out"
             self.observer.dequeued(1)
             self.observer.dropped(reason, 1)
@@ -193,9 +209,11 @@ class BatchQueue:
             due = self._due if now - self._due_since < window else 0
             # while a cohort returns, an item's wait counts from the answer that started the cohort
             age = now - max(oldest, self._due_since) if due else now - oldest
-            decision = flush_decision(
-                self.settings, self.queued_items, age, self.in_flight, window, self.queued_items + due
-            )
+            # a queue that holds a whole token budget (maxRequestTokens) is as full as a whole batch
+            queued = self.queued_items
+            if self.queued_tokens >= self.max_request_tokens:
+                queued = max(queued, self.settings.max_batch_size)
+            decision = flush_decision(self.settings, queued, age, self.in_flight, window, queued + due)
             if isinstance(decision, SendNow):
                 taken = self._take(decision.items, now)
                 if taken:
@@ -240,6 +258,7 @@ class BatchQueue:
         for item in taken:
             self.waiting -= 1
             self.queued_items -= item.size
+            self.queued_tokens -= item.tokens
         if taken:
             self.observer.dequeued(len(taken))
         return taken
@@ -257,8 +276,10 @@ class BatchQueue:
         task.add_done_callback(self.tasks.discard)
 
     async def _run(self, batch: Batch) -> None:
+        answered = 0
         try:
             await self.run(batch.items)
+            answered = sum(item.size for item in batch.items)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug must not leave callers waiting forever: each gets a 502
@@ -269,18 +290,19 @@ class BatchQueue:
             for item in batch.items:
                 if item.alive:
                     item.fail(UpstreamError("batching: the batch ended without an answer for this request"))
-            self._settle(sum(item.size for item in batch.items))
+            self._settle(answered)
 
     def _settle(self, items: int) -> None:
         """A batch of ``items`` items came back. The slot frees before any of its callers runs again (their
         wake-ups are queued behind this step), so a caller's next request finds the slot free and is
         counted back into its cohort."""
         self.in_flight -= 1
-        now = self._loop.time()
-        if now - self._due_since >= self.settings.max_wait:
-            self._due = 0
-        self._due += items
-        self._due_since = now
+        if items:
+            now = self._loop.time()
+            if now - self._due_since >= self.settings.max_wait:
+                self._due = 0
+            self._due += items
+            self._due_since = now
         self.pump()
 
     # --- the timer ---------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """The ``batching`` interceptor (order 500): requests of batching routes wait in a queue per compatibility
 key and go upstream merged; everything else passes straight through.
 
-The key is (backend, upstream path, model, version, credentials, the merger's key): requests that differ in
-any of these never share a call — and a request with no merger key (streaming, ``n > 1``, malformed) is
-not batched at all, so the model server judges it alone. A request larger than ``maxBatchSize`` is split
-into parts, each queued like a request of its own, and its answer is reassembled in order.
+The key is (backend, upstream path, model, version, credentials, headers set by routing, the merger's key):
+requests that differ in any of these never share a call — and a request with no merger key (streaming,
+``n > 1``, malformed) is not batched at all, so the model server judges it alone. A request larger than
+``maxBatchSize`` is split into parts, each queued like a request of its own, and its answer is reassembled
+in order. A request that finds its queue idle makes its own upstream call at once (see ``queue.py``).
 
 The caller waits until its deadline (the route timeout, the retry's per-try timeout, or
 ``batching.itemTimeout`` when shorter); past it, 504 ``timeout waiting for batch completion``. A caller
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import orjson
@@ -38,10 +39,13 @@ from inferlane.stages.batching.plan import (
     plan_from,
     protocol_for_path,
 )
+from inferlane.stages.batching.policy import BatchSettings
 from inferlane.stages.batching.queue import BatchQueue, Item, timeout_error
 
 #: queues kept before idle ones are forgotten (an unusual key mix must not grow memory without bound)
 MAX_QUEUES = 1024
+#: distinct ``model`` label values the batching metrics take before the rest count as ``other``
+MAX_MODEL_LABELS = 64
 #: bytes of request body per token, for ``maxRequestTokens`` (an estimate; no tokenizer on this path)
 BYTES_PER_TOKEN = 4
 log = logging.getLogger("inferlane.batching")
@@ -80,6 +84,7 @@ class BatchingStage:
             model,
             ctx.version or path_version,
             tuple(headers.get(name) for name in _CREDENTIALS),
+            tuple(sorted(ctx.upstream_headers.items())) if ctx.upstream_headers else (),
             merge_key,
         )
         queue = self.queues.get(key)
@@ -88,11 +93,13 @@ class BatchingStage:
         return await self._wait(ctx, body, merger, queue, call_next)
 
     def _queue(
-        self, key: Hashable, settings: Any, merger: Merger, call_next: Handler, model: str
+        self, key: Hashable, settings: BatchSettings, merger: Merger, call_next: Handler, model: str
     ) -> BatchQueue:
         if len(self.queues) >= MAX_QUEUES:
             for old in [k for k, q in self.queues.items() if q.idle]:
                 del self.queues[old]
+        if model not in self.observers and len(self.observers) >= MAX_MODEL_LABELS:
+            model = "other"  # model names come from request bodies: keep the label set bounded
         observer = self.observers.get(model)
         if observer is None:
             observer = self.observers[model] = BatchObserver(self.metrics, model)
@@ -168,6 +175,27 @@ def _response(merger: Merger, answers: list[Any]) -> ProxyResponse:
     value = first.value if len(answers) == 1 else merger.reassemble([a.value for a in answers])
     headers = list(first.headers)
     return ProxyResponse(first.status, headers, body=orjson.dumps(value), endpoint=first.endpoint)
+
+
+def batching_state(interceptors: Sequence[object]) -> dict[str, Any]:
+    """Batching stats per model for the status page (``{}`` when nothing batches)."""
+    stage = next((s for s in interceptors if isinstance(s, BatchingStage)), None)
+    if stage is None:
+        return {}
+    models: dict[str, Any] = {}
+    for model, observer in stage.observers.items():
+        models[model] = {
+            "avg_batch_size": observer.avg_size,
+            "merge_ratio": observer.merge_ratio,
+            "queued": 0,
+            "in_flight_batches": 0,
+        }
+    for queue in stage.queues.values():
+        entry = models.get(queue.observer.model)
+        if entry is not None:
+            entry["queued"] += queue.waiting
+            entry["in_flight_batches"] += queue.in_flight
+    return {"models": models}
 
 
 def build_batching(config: ProxyConfig, metrics: ProxyMetrics) -> BatchingStage | None:
