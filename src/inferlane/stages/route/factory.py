@@ -3,7 +3,7 @@ only when a token-range route exists), and the decision metric."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from inferlane.stages.route.compile import routes_from
 from inferlane.stages.route.policy import Route
@@ -47,9 +47,14 @@ class RouteStageFactory:
 def route_latency_hook(metrics: ProxyMetrics) -> FinishedHook:
     """Observes ``ai_router_request_latency_seconds{model_size}`` for every routed request."""
     histogram = metrics.route_latency
+    children: dict[str, Any] = {}  # one per token-range name (configured, so bounded)
 
     def observe(ctx: RequestContext | None, status: int, error_kind: str, seconds: float) -> None:
         if ctx is not None and ctx.route != "-":
-            histogram.labels(ctx.extra.get("token_range", "-")).observe(seconds)
+            size = ctx.extra.get("token_range", "-")
+            child = children.get(size)
+            if child is None:
+                child = children[size] = histogram.labels(size)
+            child.observe(seconds)
 
     return observe
