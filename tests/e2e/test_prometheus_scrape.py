@@ -218,28 +218,26 @@ async def test_prometheus_scrapes_the_proxy_and_finds_the_metrics(stack) -> None
 
 
 async def _check_seed_names(prometheus: Prometheus) -> None:
-    """The seed's metric names, once Inferlane defines them (see PENDING_MERGE in tests/unit/deploy)."""
+    """The seed's metric names are scraped with sane values, and the seed's queries work on them."""
     defined = defined_names()
-    for name in (n for n in SEED_NAMES + SEED_NAMES_IF_PRESENT if n in defined):
+    assert set(SEED_NAMES) <= defined, sorted(set(SEED_NAMES) - defined)
+    for name in (*SEED_NAMES, *SEED_NAMES_IF_PRESENT):
         series = await prometheus.query(name)
         assert series or name in SEED_NAMES_IF_PRESENT, f"{name}: no series scraped"
         for item in series:
             value = float(item["value"][1])
             assert math.isfinite(value) and value >= 0, (name, item)
-    if "http_requests_total" in defined:
-        assert await prometheus.value("sum(http_requests_total)") == TOTAL
-        # the seed's Argo AnalysisTemplate queries, verbatim, with the backend as canary-service
-        error_rate = await prometheus.wait_until(ARGO_ERROR_RATE.format(service="m"), _positive)
-        assert error_rate is not None and 0 < error_rate < 1
-    if "http_request_duration_seconds_count" in defined:
-        assert await prometheus.value("sum(http_request_duration_seconds_count)") == TOTAL
-        p99_ms = await prometheus.wait_until(ARGO_LATENCY_P99.format(service="m"), math.isfinite)
-        assert p99_ms is not None and 0 < p99_ms <= 500  # the seed's successCondition
-        p99_s = await prometheus.wait_until('ai:inference:latency_p99{model="m"}', math.isfinite)
-        assert p99_s is not None and 0 < p99_s < 5  # InferenceHighLatency stays quiet
-    if "ai_inference_tokens_total" in defined:
-        output = await prometheus.value('sum(ai_inference_tokens_total{type="output"})')
-        assert output == OK * TOKENS
+    assert await prometheus.value("sum(http_requests_total)") == TOTAL
+    # the seed's Argo AnalysisTemplate queries, verbatim, with the backend as canary-service
+    error_rate = await prometheus.wait_until(ARGO_ERROR_RATE.format(service="m"), _positive)
+    assert error_rate is not None and 0 < error_rate < 1
+    assert await prometheus.value("sum(http_request_duration_seconds_count)") == TOTAL
+    p99_ms = await prometheus.wait_until(ARGO_LATENCY_P99.format(service="m"), math.isfinite)
+    assert p99_ms is not None and 0 < p99_ms <= 500  # the seed's successCondition
+    p99_s = await prometheus.wait_until('ai:inference:latency_p99{model="m"}', math.isfinite)
+    assert p99_s is not None and 0 < p99_s < 5  # InferenceHighLatency stays quiet
+    output = await prometheus.value('sum(ai_inference_tokens_total{type="output"})')
+    assert output == OK * TOKENS
 
 
 def _positive(value: float) -> bool:
