@@ -1,30 +1,22 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from batch_probe import EmbedUpstream
 
-from inferlane.sim import FleetSpec, SimFleet
+from inferlane.sim import SimFleet
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[Any]:
+def sim(sim_fleet: Callable[..., Awaitable[SimFleet]]) -> Callable[..., Awaitable[SimFleet]]:
     """Start one simulated model (``kind``: vllm, tei, tfserving, kserve) with instant timing by default."""
-    fleets: list[SimFleet] = []
 
-    async def make(kind: str, model: str = "m", **quick: Any) -> SimFleet:
-        quick.setdefault("time_scale", 0.0)
-        fleet = SimFleet(FleetSpec.quick(model=model, kind=kind, **quick))
-        await fleet.start()
-        await fleet.wait_ready()
-        fleets.append(fleet)
-        return fleet
+    def make(kind: str, model: str = "m", **quick: Any) -> Awaitable[SimFleet]:
+        return sim_fleet(model=model, kind=kind, **quick)
 
-    yield make
-    for fleet in fleets:
-        await fleet.stop()
+    return make
 
 
 @pytest.fixture

@@ -1,30 +1,23 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import openai
 import pytest
 
-from inferlane.sim import FleetSpec, SimFleet
+from inferlane.sim import SimFleet
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[Any]:
+def sim(sim_fleet: Callable[..., Awaitable[SimFleet]]) -> Callable[..., Awaitable[SimFleet]]:
     """``await sim(**quick)``: a started simulator fleet (model ``m``, fast but not instant by default)."""
-    fleets: list[SimFleet] = []
 
     async def make(**quick: Any) -> SimFleet:
-        quick.setdefault("model", "m")
         quick.setdefault("time_scale", 0.001)
-        fleet = SimFleet(FleetSpec.quick(**quick))
-        await fleet.start()
-        fleets.append(fleet)
-        return fleet
+        return await sim_fleet(ready=False, **quick)
 
-    yield make
-    for fleet in fleets:
-        await fleet.stop()
+    return make
 
 
 @pytest.fixture
