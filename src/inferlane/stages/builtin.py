@@ -17,14 +17,16 @@ from inferlane.stages.split.build import split_stage
 
 
 def register_builtin(registry: StageRegistry) -> None:
+    # decide stages, in order
     registry.register(StageSpec("route", "decide", 300, RouteStageFactory()))
-    registry.register(StageSpec("translate", "interceptor", 150, translate_stage))
-    registry.register(StageSpec("retry", "interceptor", 400, _retry))
-    registry.register(StageSpec("metrics", "interceptor", 100, accounting_stage))
-    registry.register(StageSpec("split", "decide", 400, split_stage))  # issue5-models
-    registry.register(StageSpec("mirror", "interceptor", 250, mirror_stage))  # issue5-models
-    registry.register(StageSpec("fallback", "interceptor", 300, fallback_stage))  # issue5-models
+    registry.register(StageSpec("split", "decide", 400, split_stage))
     registry.register(StageSpec("admission", "decide", 500, _admission))
+    # interceptors, outermost first
+    registry.register(StageSpec("metrics", "interceptor", 100, accounting_stage))
+    registry.register(StageSpec("translate", "interceptor", 150, translate_stage))
+    registry.register(StageSpec("mirror", "interceptor", 250, mirror_stage))
+    registry.register(StageSpec("fallback", "interceptor", 300, fallback_stage))
+    registry.register(StageSpec("retry", "interceptor", 400, _retry))
     registry.register(StageSpec("batching", "interceptor", 500, _batching))
 
 
