@@ -2,8 +2,8 @@
 add theirs with an order number, and the server never changes.
 
 Canonical order (lower runs first). Decide: auth 100, rate-limit 200, route 300, split 400, admission 500.
-Interceptors (first = outermost): metrics 100, cache 200, fallback 300, retry 400, batching 500,
-breaker 600, timeout 700.
+Interceptors (first = outermost): metrics 100, translate 150, cache 200, mirror 250, fallback 300,
+retry 400, batching 500, breaker 600, timeout 700.
 """
 
 from __future__ import annotations
