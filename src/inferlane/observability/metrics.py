@@ -24,6 +24,8 @@ from inferlane.upstream.lease import Result
 if TYPE_CHECKING:
     from inferlane.observability.observer import Observer
 
+#: prometheus_client's default buckets (without +Inf), as the seed's router used them
+DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 LATENCY_MS_BUCKETS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000, 300000)
 TTFT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60)
@@ -39,24 +41,24 @@ class ProxyMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.requests = Counter(
+        self.requests = LoopCounter(
             "inferlane_requests_total",
             "Requests answered, by route, backend, HTTP status and error kind (none when upstream answered).",
             ["route", "backend", "status", "error_kind"],
-            registry=r,
+            r,
         )
-        self.request_duration = Histogram(
+        self.request_duration = LoopHistogram(
             "inferlane_request_duration_seconds",
             "Time from request received to response fully sent (streams included).",
             ["route", "backend"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            r,
+            LATENCY_BUCKETS,
         )
-        self.upstream_attempts = Counter(
+        self.upstream_attempts = LoopCounter(
             "inferlane_upstream_attempts_total",
             "Attempts sent to endpoints, by result (success, 5xx, local_failure, abandoned).",
             ["backend", "endpoint", "result"],
-            registry=r,
+            r,
         )
         self.retries = Counter(
             "inferlane_retries_total",
@@ -171,17 +173,18 @@ class ProxyMetrics:
         self.observer: Observer | None = None
         self.registry.register(_TokenRateCollector(self.tokens, TokenRate(60.0, time.monotonic())))
         # --- issue5-routes: the seed router's decision metrics (names and labels as in its Go router) ---
-        self.route_decisions = Counter(
+        self.route_decisions = LoopCounter(
             "ai_router_route_decision_total",
             "Model route decisions, by token-range name (model_size, '-' without a range) and model.",
             ["model_size", "model_name"],
-            registry=r,
+            r,
         )
-        self.route_latency = Histogram(
+        self.route_latency = LoopHistogram(
             "ai_router_request_latency_seconds",
             "Request latency (received to fully answered), by token-range name ('-' without a range).",
             ["model_size"],
-            registry=r,
+            r,
+            DEFAULT_BUCKETS,
         )
         self._decision_children: dict[tuple[str, str], Any] = {}
         # --- issue5-models: registry split decisions, mirroring, fallbacks ---
@@ -237,11 +240,11 @@ class ProxyMetrics:
         )
         self._rollout_versions: dict[str, set[str]] = {}
         # --- issue6: endpoint picking and admission ---
-        self.endpoint_picks = Counter(
+        self.endpoint_picks = LoopCounter(
             "inferlane_endpoint_picks_total",
             "Endpoint choices by kind: sticky (prefix holder), fail_open (all saturated), scored.",
             ["backend", "endpoint", "kind"],
-            registry=r,
+            r,
         )
         self.admission_queue_depth = Gauge(
             "inferlane_admission_queue_depth",
