@@ -188,11 +188,11 @@ class ProxyMetrics:
         )
         self._decision_children: dict[tuple[str, str], Any] = {}
         # --- issue5-models: registry split decisions, mirroring, fallbacks ---
-        self.split_decisions = Counter(
+        self.split_decisions = LoopCounter(
             "inferlane_split_decisions_total",
             "Version choices of the traffic split, by model, version and reason (sticky, random, experiment)",
             ["model", "version", "reason"],
-            registry=r,
+            r,
         )
         self.mirror_requests = Counter(
             "inferlane_mirror_requests_total",
