@@ -32,6 +32,7 @@ from inferlane.stages.batching.bisect import Bisection, bisectable
 from inferlane.stages.batching.mergers.base import MergeError, Merger
 from inferlane.stages.batching.observe import BatchObserver
 from inferlane.stages.batching.queue import Item
+from inferlane.upstream.answer import read_answer
 
 #: a batch answer larger than this is an error rather than a memory hazard
 MAX_ANSWER_BYTES = 256 * 1024 * 1024
@@ -54,23 +55,6 @@ def copy_error(error: InferlaneError) -> InferlaneError:
         return type(error)(error.message, headers=error.headers)
     except TypeError:
         return error
-
-
-async def read_whole(response: ProxyResponse) -> bytes:
-    if response.stream is None:
-        return response.body
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in response.stream:
-            size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise MergeError(f"batching: the upstream's batch answer exceeds {MAX_ANSWER_BYTES} bytes")
-            chunks.append(chunk)
-    finally:
-        if response.close is not None:
-            await response.close()
-    return b"".join(chunks)
 
 
 def _compressed(headers: Headers) -> bool:
@@ -122,7 +106,9 @@ class Dispatcher:
 
     async def _answer(self, live: list[Item], response: ProxyResponse, bisection: Bisection) -> None:
         try:
-            raw = await read_whole(response)
+            raw = await read_answer(
+                response, MAX_ANSWER_BYTES, MergeError, "batching: the upstream's batch answer"
+            )
         except InferlaneError as error:
             self.observer.failure("upstream")
             for item in live:

@@ -20,6 +20,7 @@ from inferlane.stages.translate.completions import (
     completion_response,
 )
 from inferlane.stages.translate.sse import EventRewriter
+from inferlane.upstream.answer import read_answer
 
 if TYPE_CHECKING:
     from inferlane.pipeline.registry import BuildContext
@@ -81,9 +82,7 @@ async def _translated_events(stream: AsyncIterator[bytes]) -> AsyncIterator[byte
 
 
 async def _translated_whole(response: ProxyResponse) -> ProxyResponse:
-    body = response.body
-    if response.stream is not None:
-        body = await _read_all(response)
+    body = await read_answer(response, MAX_ANSWER_BYTES, UpstreamProtocolError, "chat answer")
     try:
         chat: Any = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -92,20 +91,3 @@ async def _translated_whole(response: ProxyResponse) -> ProxyResponse:
         raise UpstreamProtocolError("chat model answered with a JSON value that is not an object")
     response.body = orjson.dumps(completion_response(chat))
     return response
-
-
-async def _read_all(response: ProxyResponse) -> bytes:
-    assert response.stream is not None
-    chunks, size = [], 0
-    try:
-        async for chunk in response.stream:
-            size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise UpstreamProtocolError(f"chat answer larger than {MAX_ANSWER_BYTES} bytes")
-            chunks.append(chunk)
-    finally:
-        if response.close is not None:
-            await response.close()
-    response.stream = None
-    response.close = None
-    return b"".join(chunks)
