@@ -190,7 +190,7 @@ class BatchTimeout(UpstreamTimeout):
     kind = "batch_timeout"
 
 
-# --- issue6: admission control ----------------------------------------------------------------------
+# --- admission control ----------------------------------------------------------------------
 
 
 class Shed(RateLimited):

@@ -66,7 +66,7 @@ def parse_config(text: str, source: str = "<string>", env: Mapping[str, str] | N
     if reader.problems or config is None:
         ordered = sorted(reader.problems, key=lambda p: (p.line is None, p.line or 0, p.column or 0))
         raise ConfigError([_redact(p, reader.secrets) for p in ordered], source)
-    return with_model_sources(config, source)  # issue5-models: ModelVersion files named in modelSources
+    return with_model_sources(config, source)  # the ModelVersion files named in modelSources
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,7 +152,7 @@ class BackendConfig(Section):
     health_check: HealthCheckConfig | None = None
     outlier_detection: OutlierDetectionConfig = OutlierDetectionConfig()
     circuit_breaker: CircuitBreakerConfig | None = None
-    # --- issue6: endpoint picking, load signals, discovery ---
+    # --- endpoint picking, load signals, discovery ---
     picking: PickingConfig = PickingConfig()
     load_signals: LoadSignalsConfig = LoadSignalsConfig()
     discovery: DiscoveryConfig = DiscoveryConfig()
@@ -175,7 +175,7 @@ class RouteConfig(Section):
     batch_protocol: BatchProtocol | None = None
     timeout: Duration | None = None
     retry: RetryConfig | None = None
-    # --- issue5-routes: more match conditions, rewrites, translation (config/routes.py) ---
+    # --- more match conditions, rewrites, translation (config/routes.py) ---
     methods: list[Annotated[str, Field(pattern=r"^[A-Za-z]+$")]] = Field(default_factory=list)
     headers: dict[str, HeaderMatch] = Field(default_factory=dict)
     body: dict[str, BodyMatch] = Field(default_factory=dict)
@@ -205,7 +205,7 @@ class RoutingConfig(Section):
     default_endpoint: str | None = None
     default_backend: str | None = None
     endpoints: list[RouteConfig] = Field(default_factory=list)
-    #: local tokenizer.json files for prompt-token routing (issue5-routes, config/routes.py)
+    #: local tokenizer.json files for prompt-token routing (config/routes.py)
     tokenizers: list[TokenizerConfig] = Field(default_factory=list)
 
 
@@ -227,14 +227,14 @@ class ProxyConfig(Section):
     circuit_breaker: CircuitBreakerConfig = CircuitBreakerConfig()
     health_check: HealthCheckConfig = HealthCheckConfig()
     logging: LoggingConfig = LoggingConfig()
-    # --- issue8-metrics: observability sections ---
+    # --- observability sections ---
     metrics: MetricsConfig = MetricsConfig()
     tracing: TracingConfig = TracingConfig()
-    # --- issue5-models: the model registry (config/models.py) ---
+    # --- the model registry (config/models.py) ---
     models: list[ModelConfig] = Field(default_factory=list)
     model_sources: list[ModelSourceConfig] = Field(default_factory=list)
     rollouts: list[RolloutConfig] = Field(default_factory=list)
-    # --- issue6: admission control ---
+    # --- admission control ---
     admission: AdmissionConfig = AdmissionConfig()
 
     @model_validator(mode="after")

@@ -88,7 +88,17 @@ class ProxyMetrics:
         )
         self._request_children: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}
         self._attempt_children: dict[tuple[str, str, str], Any] = {}
-        # --- issue8-metrics: the seed's names and the GenAI request family (fed by observability/) ---
+        self._define_genai(r)
+        self._define_routing(r)
+        self._define_models(r)
+        self._define_rollouts(r)
+        self._define_picking(r)
+        self._define_batching(r)
+        self.registry.register(_SeedTokensCollector(self.tokens))
+        ProcessCollector(registry=r)  # process_* (CPU, memory, fds): the sidecar's own footprint
+
+    def _define_genai(self, r: CollectorRegistry) -> None:
+        """The seed's names and the GenAI request family (fed by observability/)."""
         seed_labels = ["service", "route", "model", "version"]
         self.http_requests = LoopCounter(
             "http_requests_total",
@@ -172,7 +182,9 @@ class ProxyMetrics:
         #: the App's observability (request recorder, tracer); set by the composition root
         self.observer: Observer | None = None
         self.registry.register(_TokenRateCollector(self.tokens, TokenRate(60.0, time.monotonic())))
-        # --- issue5-routes: the seed router's decision metrics (names and labels as in its Go router) ---
+
+    def _define_routing(self, r: CollectorRegistry) -> None:
+        """The seed router's decision metrics (names and labels as in its Go router)."""
         self.route_decisions = LoopCounter(
             "ai_router_route_decision_total",
             "Model route decisions, by token-range name (model_size, '-' without a range) and model.",
@@ -187,7 +199,9 @@ class ProxyMetrics:
             DEFAULT_BUCKETS,
         )
         self._decision_children: dict[tuple[str, str], Any] = {}
-        # --- issue5-models: registry split decisions, mirroring, fallbacks ---
+
+    def _define_models(self, r: CollectorRegistry) -> None:
+        """Registry split decisions, mirroring, fallbacks."""
         self.split_decisions = LoopCounter(
             "inferlane_split_decisions_total",
             "Version choices of the traffic split, by model, version and reason (sticky, random, experiment)",
@@ -213,7 +227,9 @@ class ProxyMetrics:
             ["model", "fallback", "reason"],
             registry=r,
         )
-        # --- issue5-rollout: progressive rollouts (set by rollout.controller on every change) ---
+
+    def _define_rollouts(self, r: CollectorRegistry) -> None:
+        """Progressive rollouts (set by rollout.controller on every change)."""
         self.rollout_weight = Gauge(
             "inferlane_rollout_weight",
             "Traffic share in percent a rollout gives each version of its model now.",
@@ -239,7 +255,9 @@ class ProxyMetrics:
             registry=r,
         )
         self._rollout_versions: dict[str, set[str]] = {}
-        # --- issue6: endpoint picking and admission ---
+
+    def _define_picking(self, r: CollectorRegistry) -> None:
+        """Endpoint picking and admission."""
         self.endpoint_picks = LoopCounter(
             "inferlane_endpoint_picks_total",
             "Endpoint choices by kind: sticky (prefix holder), fail_open (all saturated), scored.",
@@ -266,7 +284,9 @@ class ProxyMetrics:
             registry=r,
         )
         self._pick_children: dict[tuple[str, str, str], Any] = {}
-        # --- issue7: batching ---
+
+    def _define_batching(self, r: CollectorRegistry) -> None:
+        """Dynamic batching."""
         self.batch_size = Histogram(
             "ai_inference_batch_size",
             "Items (inputs, rows, instances) per batch sent upstream by the batcher, by model.",
@@ -329,8 +349,6 @@ class ProxyMetrics:
             ["model", "kind"],
             registry=r,
         )
-        self.registry.register(_SeedTokensCollector(self.tokens))
-        ProcessCollector(registry=r)  # process_* (CPU, memory, fds): the sidecar's own footprint
 
     def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
         """Count one answered request and its duration (label children cached: this is the hot path)."""
@@ -365,7 +383,7 @@ class ProxyMetrics:
 
     def watch_backends(self, backends: Callable[[], Iterable[Backend]]) -> None:
         self.registry.register(_EndpointCollector(backends))
-        self.registry.register(SignalsCollector(backends))  # issue6
+        self.registry.register(SignalsCollector(backends))
 
     def record_attempt(self, backend: str, state: EndpointState, result: Result) -> None:
         key = (backend, state.endpoint.url, result.value)  # ``authority`` would parse the URL every time
@@ -395,7 +413,7 @@ class ProxyMetrics:
             self.rollout_phase.remove(model, name)
 
     def record_pick(self, backend: str, state: EndpointState, kind: str) -> None:
-        """Count one endpoint choice (issue6; label children cached: this is the hot path)."""
+        """Count one endpoint choice (label children cached: this is the hot path)."""
         key = (backend, state.endpoint.authority, kind)
         child = self._pick_children.get(key)
         if child is None:

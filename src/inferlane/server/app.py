@@ -61,7 +61,7 @@ class App:
         #: progressive rollouts: state kept across reloads, weights written to ``overrides``
         self.rollouts = RolloutController(self.overrides, self.metrics, self.clock)
         self.access_log = access_log if config.logging.access_log else None
-        # --- issue8-metrics: request observation (metrics recorder, tracing, load times) ---
+        # --- request observation (metrics recorder, tracing, load times) ---
         self.observer = Observer(self.metrics, self.clock)
         if self.access_log is not None:
             self.access_log.debug_bodies = config.logging.debug_bodies
@@ -262,7 +262,7 @@ class App:
                     "requests": s.requests,
                     "ejected": pool.outliers.is_ejected(s.endpoint.id, now),
                     "breaker": s.breaker.state(now).value if s.breaker else "disabled",
-                    # --- issue6: load signals (kv_usage 0..1, queue = waiting requests; None = unknown) ---
+                    # --- load signals (kv_usage 0..1, queue = waiting requests; None = unknown) ---
                     "kv_usage": s.signals.kv_usage,
                     "queue": s.signals.queue_depth,
                     "signal_age_s": s.signals.age(now),
