@@ -48,9 +48,7 @@ class HealthChecker:
             ok = False
         if ok and self.on_ok is not None:
             self.on_ok(state)
-        if state.health is None:
-            return
-        changed = state.health.on_probe(ok)
+        changed = state.probe(ok)
         if changed is not None:
             log.warning(
                 "endpoint health changed",

@@ -99,7 +99,7 @@ class MetricsScraper:
             return False
         geometry = (signals.num_gpu_blocks, signals.block_size)
         report = parse_metrics(body.decode("utf-8", "replace"), self.config.flavor)
-        signals.apply(report, self.pool.clock(), scraped=True)
+        state.observe(report, self.pool.clock(), scraped=True)
         if (signals.num_gpu_blocks, signals.block_size) != geometry:
             self.pool.picker.sync(list(self.pool.states.values()))  # size the prefix index to the KV cache
         return True

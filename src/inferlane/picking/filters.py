@@ -52,6 +52,11 @@ def awake(views: Sequence[EndpointView]) -> list[EndpointView]:
     return [v for v in views if not v.sleeping]
 
 
+def ready(views: Sequence[EndpointView]) -> list[EndpointView]:
+    """Healthy and awake (``healthy`` and ``awake`` in one pass)."""
+    return [v for v in views if v.healthy and not v.sleeping]
+
+
 def serving(views: Sequence[EndpointView], request: PickRequest) -> list[EndpointView]:
     """Endpoints that serve the model and, for an adapter request, list the adapter.
 

@@ -13,8 +13,8 @@ each endpoint's longest prefix by binary search instead of walking the whole pro
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Mapping, Sequence
 from hashlib import blake2b
 
 from inferlane.picking.view import EndpointView
@@ -57,6 +57,18 @@ def block_hashes(
             prev = hash((prev, tuple(ids[start : start + block_size])))
             out.append(prev)
     return tuple(out)
+
+
+def _held_run(lru: Mapping[int, None], hashes: Sequence[int]) -> int:
+    """How many leading ``hashes`` ``lru`` holds, by binary search (it is prefix-closed)."""
+    lo, hi = 0, len(hashes)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if hashes[mid] in lru:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 class _Holder:
@@ -127,18 +139,25 @@ class PrefixIndex:
         if not hashes:
             return
         holder = self._holder(endpoint_id)
-        lru, bit, holders = holder.lru, holder.bit, self._holders
-        added = 0
-        for h in reversed(hashes):
-            if h in lru:
-                lru.move_to_end(h)
-            else:
-                lru[h] = None
-                holders[h] = holders.get(h, 0) | bit
-                added += 1
-        self._entries += added
+        lru = holder.lru
+        before = len(lru)
+        # prefix closure: the blocks this endpoint holds are a leading run, so only the rest can be new
+        self._add(holder, hashes[_held_run(lru, hashes) :])
+        try:  # every block to the fresh end, last-to-first; in C, as this runs on every request
+            deque(map(lru.move_to_end, reversed(hashes)), maxlen=0)
+        except KeyError:  # not a chain (a repeated hash): add whatever is missing, then touch again
+            self._add(holder, hashes)
+            deque(map(lru.move_to_end, reversed(hashes)), maxlen=0)
+        self._entries += len(lru) - before
         self._evict(holder, len(lru) - holder.capacity)
         self._trim_to_bytes()
+
+    def _add(self, holder: _Holder, hashes: Sequence[int]) -> None:
+        lru, bit, holders = holder.lru, holder.bit, self._holders
+        for h in hashes:
+            if h not in lru:
+                lru[h] = None
+                holders[h] = holders.get(h, 0) | bit
 
     def match(self, hashes: Sequence[int]) -> dict[str, int]:
         """Per endpoint, how many leading blocks of ``hashes`` it holds (absent: none)."""

@@ -133,7 +133,7 @@ class SaturationDetector:
         self.max_age = max_age
 
     def check(self, views: Sequence[EndpointView], request: PickRequest, now: float) -> PoolSaturation:
-        candidates = filters.awake(filters.healthy(filters.serving(views, request)))
+        candidates = filters.ready(filters.serving(views, request))
         ratios = [self.limits.ratio(v) for v in filters.fresh_signals(candidates, now, self.max_age)]
         if not ratios:
             return PoolSaturation(False, 0, 0, 0.0)
@@ -216,12 +216,11 @@ class Profile:
     ) -> list[EndpointView]:
         """The candidates whose estimated prefill wait is within the slack of the best one."""
         tokens, block = request.prompt_tokens, self.index.block_size
-        waits = [v.in_flight_tokens + tokens for v in cands]
         if matches:
-            for i, v in enumerate(cands):
-                held = matches.get(v.id)
-                if held:
-                    waits[i] -= min(tokens, held * block)
+            saved = {eid: min(tokens, held * block) for eid, held in matches.items()}.get
+            waits = [v.in_flight_tokens + tokens - saved(v.id, 0) for v in cands]
+        else:
+            waits = [v.in_flight_tokens + tokens for v in cands]
         lora = request.lora
         if lora is not None:
             for i, v in enumerate(cands):
@@ -234,14 +233,13 @@ class Profile:
     def _eligible(
         views: Sequence[EndpointView], request: PickRequest, exclude: Collection[str]
     ) -> tuple[list[EndpointView], str | None]:
-        cands = filters.serving(filters.excluding(views, exclude), request)
+        cands = filters.serving(filters.excluding(views, exclude) if exclude else views, request)
         if not cands:
             return cands, "model"
-        cands = filters.healthy(cands)
-        if not cands:
-            return cands, "healthy"
-        cands = filters.awake(cands)
-        return cands, None if cands else "sleeping"
+        ready = filters.ready(cands)
+        if ready:
+            return ready, None
+        return ready, "sleeping" if filters.healthy(cands) else "healthy"
 
     def _totals(self, cands: list[EndpointView], request: PickRequest, ctx: ScoreContext) -> list[float]:
         totals: list[float] | None = None

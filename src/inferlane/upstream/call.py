@@ -125,7 +125,7 @@ class UpstreamCall:
             if name.lower() == ORCA_RESPONSE_HEADER:
                 report = parse_orca(value)
                 if report is not None:
-                    state.signals.apply(report, now)
+                    state.observe(report, now)
                 if not keep:
                     del headers[i]
                 return

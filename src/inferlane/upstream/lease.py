@@ -28,13 +28,11 @@ class Lease:
         self.state = state
         self.tokens = tokens
         self._done = False
-        state.in_flight += 1
-        state.in_flight_tokens += tokens
-        state.requests += 1
+        state.begin(tokens)
 
     def first_byte(self) -> None:
         """The response started: the prompt is prefilled, so its tokens stop counting as pending work."""
-        self.state.in_flight_tokens -= self.tokens
+        self.state.prefilled(self.tokens)
         self.tokens = 0
 
     def finish(self, result: Result) -> None:
@@ -42,7 +40,7 @@ class Lease:
             return
         self._done = True
         self.first_byte()
-        self.state.in_flight -= 1
+        self.state.end()
         self._sink.record(self.state, result)
 
     def finish_status(self, status: int) -> None:

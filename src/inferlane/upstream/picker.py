@@ -12,7 +12,7 @@ Profiles (``backends[].picking.profile``): ``sticky-until-saturated`` (the defau
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -68,13 +68,13 @@ def _replace(config: ProfileConfig, **changes: Any) -> ProfileConfig:
 
 
 def view_of(state: EndpointState) -> EndpointView:
-    """The picking view of an endpoint, rebuilt only when its counters or signals changed."""
+    """The picking view of an endpoint; cached on the state until the state changes."""
+    return state.view or _build_view(state)
+
+
+def _build_view(state: EndpointState) -> EndpointView:
     s = state.signals
-    key = (state.in_flight, state.in_flight_tokens, s.at, s.sleeping, state.healthy)
-    if state.view_key == key:
-        view: EndpointView = state.view
-        return view
-    view = EndpointView(
+    view = state.view = EndpointView(
         id=state.endpoint.id,
         healthy=state.healthy,
         sleeping=s.sleeping,
@@ -89,7 +89,6 @@ def view_of(state: EndpointState) -> EndpointView:
         block_size=s.block_size,
         num_gpu_blocks=s.num_gpu_blocks,
     )
-    state.view, state.view_key = view, key
     return view
 
 
@@ -124,9 +123,15 @@ class EndpointPicker:
         self.index.sync(view_of(s) for s in states)
 
     def choose(
-        self, states: Sequence[EndpointState], request: PickRequest | None, now: float, rng: random.Random
+        self,
+        states: Sequence[EndpointState],
+        request: PickRequest | None,
+        now: float,
+        rng: random.Random,
+        by_id: Mapping[str, EndpointState],
     ) -> Choice:
-        """The choice among ``states`` (already filtered by the pool for health, breaker, capacity)."""
+        """The choice among ``states`` (already filtered by the pool for health, breaker, capacity);
+        ``by_id`` finds the state of the chosen endpoint id."""
         req = request or NO_REQUEST
         if self.kind != "profile":
             awake = [s for s in states if not s.signals.sleeping]
@@ -142,8 +147,7 @@ class EndpointPicker:
                 self._turn += 1
                 state = awake[self._turn % len(awake)]
             return Choice(state, PickResult(state.endpoint.id), req)
-        by_id = {s.endpoint.id: s for s in states}
-        result = self.profile.pick([view_of(s) for s in states], req, now, rng)
+        result = self.profile.pick([s.view or _build_view(s) for s in states], req, now, rng)
         chosen = by_id.get(result.endpoint_id) if result.endpoint_id is not None else None
         return Choice(chosen, result, req)
 

@@ -63,6 +63,8 @@ class BackendPool:
         pool = config.connection_pool
         self.capacity = min(pool.max_requests, pool.max_connections + pool.max_pending_requests)
         self.states: dict[str, EndpointState] = {}
+        #: endpoints whose breaker is not CLOSED; while empty, picking skips the breaker checks
+        self._tripped: set[str] = set()
         self.snapshot = EndpointSnapshot(config.name, ())
         self.set_endpoints(tuple(Endpoint.parse(config.name, url) for url in config.endpoints))
 
@@ -72,6 +74,7 @@ class BackendPool:
         for endpoint in endpoints:
             states[endpoint.id] = self.states.get(endpoint.id) or self._new_state(endpoint)
         self.states = states
+        self._tripped &= states.keys()
         self.snapshot = EndpointSnapshot(self.name, endpoints, self.snapshot.version + 1)
         self.outliers.set_endpoints(states)
         self.picker.sync(list(states.values()))
@@ -111,22 +114,14 @@ class BackendPool:
         if exclude and len(self.states) > 1:
             fresh = [s for s in states if s.endpoint not in exclude]
             states = fresh or states
-        live = admitted = 0
-        roomy: list[EndpointState] = []
-        outliers, capacity = self.outliers, self.capacity
-        ejections = outliers.any_ejected(now)
-        for state in states:
-            if not state.healthy or (ejections and outliers.is_ejected(state.endpoint.id, now)):
-                continue
-            live += 1
-            if state.breaker is not None and not state.breaker.allows(now):
-                continue
-            admitted += 1
-            if state.in_flight < capacity:
-                roomy.append(state)
+        capacity = self.capacity
+        if self._tripped or self.outliers.any_ejected(now):
+            roomy = [s for s in self._admitted(states, now) if s.in_flight < capacity]
+        else:  # the common case: every breaker closed, nothing ejected
+            roomy = [s for s in states if s.healthy and s.in_flight < capacity]
         if not roomy:
-            raise self._nothing_to_pick(live, admitted)
-        choice = self.picker.choose(roomy, request, now, self.rng)
+            raise self._nothing_to_pick(now)
+        choice = self.picker.choose(roomy, request, now, self.rng, self.states)
         chosen = choice.state
         if chosen is None:
             raise NoHealthyEndpoint(
@@ -144,27 +139,35 @@ class BackendPool:
 
     def live_states(self) -> list[EndpointState]:
         """Endpoints that could take a request now: healthy, not ejected, breaker not open."""
-        now, outliers = self.clock(), self.outliers
-        return [
-            s
-            for s in self.states.values()
-            if s.healthy
-            and not outliers.is_ejected(s.endpoint.id, now)
-            and (s.breaker is None or s.breaker.allows(now))
-        ]
+        return self._admitted(self.states.values(), self.clock())
+
+    def _live(self, states: Iterable[EndpointState], now: float) -> list[EndpointState]:
+        """Healthy and not ejected."""
+        outliers = self.outliers
+        if not outliers.any_ejected(now):
+            return [s for s in states if s.healthy]
+        return [s for s in states if s.healthy and not outliers.is_ejected(s.endpoint.id, now)]
+
+    def _admitted(self, states: Iterable[EndpointState], now: float) -> list[EndpointState]:
+        """Live, and the breaker admits a request."""
+        live = self._live(states, now)
+        if not self._tripped:
+            return live
+        return [s for s in live if s.breaker is None or s.breaker.allows(now)]
 
     def saturation(self, request: PickRequest | None = None) -> PoolSaturation:
         """Whether every endpoint that could take ``request`` is over a saturation limit."""
         return self.picker.saturation(self.live_states(), request, self.clock())
 
-    def _nothing_to_pick(self, live: int, admitted: int) -> InferlaneError:
+    def _nothing_to_pick(self, now: float) -> InferlaneError:
         """Why no endpoint could take the request: the first filter that emptied the list."""
+        live = self._live(self.states.values(), now)
         if not live:
             return NoHealthyEndpoint(f"no healthy upstream: backend {self.name!r} has no healthy endpoint")
-        if not admitted:
+        if not self._admitted(live, now):
             return CircuitOpen(
                 f"circuit breaker open: backend {self.name!r} "
-                f"({live} endpoint(s) failing, retry after the recovery timeout)"
+                f"({len(live)} endpoint(s) failing, retry after the recovery timeout)"
             )
         return PoolFull(
             f"upstream connection pool full: backend {self.name!r} has {self.capacity} requests "
@@ -190,6 +193,11 @@ class BackendPool:
                     self.outliers.on_5xx(endpoint_id, now)
                 else:
                     self.outliers.on_local_failure(endpoint_id, now)
+        if breaker is not None:
+            if breaker.closed:
+                self._tripped.discard(endpoint_id)
+            else:
+                self._tripped.add(endpoint_id)
         if self.on_result is not None:
             self.on_result(state, result)
         for listener in self.on_release:

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from inferlane.config.schema import BackendConfig, CircuitBreakerConfig, HealthCheckConfig
+from inferlane.discovery.load_report import LoadReport
 from inferlane.errors import NoHealthyEndpoint
 from inferlane.picking.prompt import pick_request
 from inferlane.upstream.lease import Result
@@ -46,9 +47,10 @@ def test_random_spreads():
 def test_sleeping_endpoints_get_nothing_and_all_asleep_is_503(profile):
     pool = make_pool(picking={"profile": profile})
     a, b, c = pool.states.values()
-    a.signals.sleeping = b.signals.sleeping = True
+    a.observe(LoadReport(sleeping=True), NOW)
+    b.observe(LoadReport(sleeping=True), NOW)
     assert all(pool.pick() is c for _ in range(20))
-    c.signals.sleeping = True
+    c.observe(LoadReport(sleeping=True), NOW)
     with pytest.raises(NoHealthyEndpoint, match="sleeping"):
         pool.pick()
 
@@ -83,12 +85,12 @@ def test_saturation_report_uses_signals_and_in_flight_tokens():
     pool = make_pool(engine="vllm", picking={"prefillTokensPerS": 100, "ttftBudget": "1s"})
     assert not pool.saturation().saturated
     for state in pool.states.values():
-        state.signals.queue_depth, state.signals.at = 9, NOW
+        state.observe(LoadReport(queue_depth=9), NOW)
     report = pool.saturation()
     assert report.saturated and report.saturated_count == 3
     for state in pool.states.values():
-        state.signals.at = NOW - 60  # stale: ignored, and the in-proxy counters say idle
+        state.observe(LoadReport(), NOW - 60)  # stale: ignored, and the in-proxy counters say idle
     assert not pool.saturation().saturated
     for state in pool.states.values():
-        state.in_flight_tokens = 100
+        state.begin(100)
     assert pool.saturation().saturated

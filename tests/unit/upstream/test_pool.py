@@ -31,7 +31,9 @@ def make_pool(n=3, clock=None, **backend) -> BackendPool:
 def test_least_in_flight_wins():
     pool = make_pool()
     states = list(pool.states.values())
-    states[0].in_flight, states[1].in_flight, states[2].in_flight = 4, 1, 2
+    for state, requests in zip(states, (4, 1, 2), strict=True):
+        for _ in range(requests):
+            state.begin()
     assert pool.pick() is states[1]
 
 
@@ -46,10 +48,10 @@ def test_unhealthy_endpoints_are_not_picked_and_none_left_is_503():
     pool = make_pool(2)
     a, b = pool.states.values()
     for _ in range(3):
-        a.health.on_probe(False)
+        a.probe(False)
     assert all(pool.pick() is b for _ in range(10))
     for _ in range(3):
-        b.health.on_probe(False)
+        b.probe(False)
     with pytest.raises(NoHealthyEndpoint, match="no healthy upstream"):
         pool.pick()
 
@@ -105,7 +107,7 @@ def test_abandoned_attempt_is_no_verdict():
 def test_snapshot_swap_keeps_state_of_endpoints_that_stay():
     pool = make_pool(2)
     a, _ = pool.states.values()
-    a.in_flight = 3
+    a.begin()
     pool.set_endpoints((a.endpoint,))
     assert list(pool.states.values()) == [a]
     assert pool.snapshot.version == 2

@@ -69,6 +69,11 @@ class CircuitBreaker:
         """Requests admitted and not yet ended."""
         return self._in_flight
 
+    @property
+    def closed(self) -> bool:
+        """CLOSED (needs no clock: only ``on_success`` and ``on_failure`` enter or leave CLOSED)."""
+        return self._state is BreakerState.CLOSED
+
     def state(self, now: float) -> BreakerState:
         if self._state is BreakerState.OPEN and now - self._opened_at >= self.recovery_timeout:
             self._state = BreakerState.HALF_OPEN
