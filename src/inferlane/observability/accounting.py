@@ -18,6 +18,7 @@ from inferlane.observability.observation import Observation, ObservedStream, Str
 from inferlane.observability.observer import Observer
 from inferlane.observability.sse_usage import SseUsageTap
 from inferlane.observability.usage import (
+    GENERATION_SUFFIXES,
     Usage,
     estimate_output_tokens,
     estimate_prompt_tokens,
@@ -54,27 +55,30 @@ class AccountingStage:
 
     async def intercept(self, ctx: RequestContext, call_next: Handler) -> ProxyResponse:
         obs = self.observer.begin(ctx)
-        obs.model_label = self.route_models.get(ctx.route)
+        label = self.route_models.get(ctx.route)
+        if label is not None:
+            obs.model_label = label
         generation = ctx.json is not None and (
-            is_generation(ctx.request.path)
+            ctx.request.path.endswith(GENERATION_SUFFIXES)
             # what the engine sees, when a route rewrote the path
             or (
                 ctx.upstream_path != ctx.request.target and is_generation(ctx.upstream_path.partition("?")[0])
             )
         )
-        obs.generation = generation
-        if (
-            generation
-            and ctx.stream
-            and self.stream_usage
-            and self.engines.get(ctx.backend or "") in USAGE_ENGINES
-        ):
-            obs.usage_requested = request_usage(ctx)
+        if generation:
+            obs.generation = True
+            if ctx.stream and self.stream_usage and self.engines.get(ctx.backend or "") in USAGE_ENGINES:
+                obs.usage_requested = request_usage(ctx)
         response = await call_next(ctx)
         if response.stream is not None:
             self._watch(obs, ctx, response)
         elif 200 <= response.status < 300 and ctx.json is not None:
-            self._read_answer(obs, ctx, response.body, generation)
+            if obs.trace is not None:
+                obs.response_model = find_model(response.body)
+            if ctx.usage is None:
+                ctx.usage = find_usage(response.body) or (
+                    estimate(ctx, response.body) if generation else None
+                )
         if self.debug_bodies and response.stream is None:
             ctx.extra["response_body"] = response.body[:DEBUG_BODY_LIMIT]
         return response
@@ -91,18 +95,11 @@ class AccountingStage:
         else:
             response.stream = ObservedStream(stream, watch)
 
-    @staticmethod
-    def _read_answer(obs: Observation, ctx: RequestContext, body: bytes, generation: bool) -> None:
-        """A whole successful answer: its usage (estimated when absent) and, when traced, its model."""
-        if obs.trace is not None:
-            obs.response_model = find_model(body)
-        if ctx.usage is not None:
-            return
-        usage = find_usage(body)
-        if usage is None and generation:
-            prompt = ctx.prompt_tokens if ctx.prompt_tokens is not None else estimate_prompt_tokens(ctx.json)
-            usage = Usage(prompt, estimate_output_tokens(body), 0, estimated=True)
-        ctx.usage = usage
+
+def estimate(ctx: RequestContext, body: bytes) -> Usage:
+    """The usage of a whole generation answer that reported none, marked estimated."""
+    prompt = ctx.prompt_tokens if ctx.prompt_tokens is not None else estimate_prompt_tokens(ctx.json)
+    return Usage(prompt, estimate_output_tokens(body), 0, estimated=True)
 
 
 def request_usage(ctx: RequestContext) -> bool:

@@ -9,7 +9,9 @@ Prometheus scrapes (same exposition, text and OpenMetrics). Same ``labels(...)``
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import accumulate
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -108,4 +110,99 @@ class LoopHistogram(_Series):
                 cumulative += count
                 buckets.append((le, float(cumulative)))
             family.add_metric(list(values), buckets, child.sum)
+        yield family
+
+
+# --- one observation, several exported families -------------------------------------------------------
+
+#: how a source key becomes an exported family's label values, and whether its samples count there
+#: (``None``: the key has no series in that family; ``(labels, False)``: the series exists at zero)
+Projection = Callable[[tuple[Any, ...]], "tuple[tuple[str, ...], bool] | None"]
+
+
+class KeyedHistograms:
+    """One histogram child per key over the union of several families' bounds.
+
+    A request's duration is observed once here; each exported family (``ProjectedHistogram``,
+    ``ProjectedCounter``) is a projection of these children, summed at scrape time. Exact, because each
+    family's bounds are among the union's."""
+
+    def __init__(self, *bucket_sets: Sequence[float]) -> None:
+        self.bounds = tuple(sorted({float(b) for buckets in bucket_sets for b in buckets}))
+        self.children: dict[tuple[Any, ...], HistogramChild] = {}
+
+    def child(self, key: tuple[Any, ...]) -> HistogramChild:
+        child = self.children.get(key)
+        if child is None:
+            child = self.children[key] = HistogramChild(self.bounds)
+        return child
+
+    def project(self, projection: Projection) -> dict[tuple[str, ...], tuple[list[int], float]]:
+        """Bucket counts (over ``bounds`` and +Inf) and sum per projected label set."""
+        out: dict[tuple[str, ...], tuple[list[int], float]] = {}
+        for key, child in list(self.children.items()):
+            projected = projection(key)
+            if projected is None:
+                continue
+            labels, counted = projected
+            counts, total = out.get(labels) or ([0] * (len(self.bounds) + 1), 0.0)
+            if counted:
+                counts = [a + b for a, b in zip(counts, child.counts, strict=True)]
+                total += child.sum
+            out[labels] = (counts, total)
+        return out
+
+
+class ProjectedHistogram(_Series):
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Sequence[str],
+        registry: CollectorRegistry,
+        buckets: Sequence[float],
+        source: KeyedHistograms,
+        projection: Projection,
+        scale: float = 1.0,
+    ) -> None:
+        """``buckets`` are in the exported unit: ``scale`` × the source's (e.g. 1000 for ms)."""
+        self.source, self.projection, self.scale = source, projection, scale
+        positions = {b * scale: i for i, b in enumerate(source.bounds)}
+        try:
+            #: for each exported bound, the last source bucket at or under it
+            self._cut = [positions[float(b)] for b in buckets]
+        except KeyError as missing:
+            raise ValueError(f"{name}: bucket {missing} is not a source bound × {scale}") from None
+        self._le = [str(floatToGoString(b)) for b in buckets] + ["+Inf"]  # type: ignore[no-untyped-call]
+        super().__init__(name, documentation, labelnames, registry)
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for labels, (counts, total) in self.source.project(self.projection).items():
+            cumulative = list(accumulate(counts))
+            buckets = [(le, float(cumulative[i])) for le, i in zip(self._le, self._cut, strict=False)]
+            buckets.append(("+Inf", float(cumulative[-1])))
+            family.add_metric(list(labels), buckets, total * self.scale)
+        yield family
+
+
+class ProjectedCounter(_Series):
+    """How many observations each projected label set got (a request counter from the same source)."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Sequence[str],
+        registry: CollectorRegistry,
+        source: KeyedHistograms,
+        projection: Projection,
+    ) -> None:
+        self.source, self.projection = source, projection
+        super().__init__(name, documentation, labelnames, registry)
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for labels, (counts, _) in self.source.project(self.projection).items():
+            family.add_metric(list(labels), float(sum(counts)))
         yield family

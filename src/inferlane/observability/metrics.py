@@ -14,7 +14,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from inferlane.observability.loop_series import LoopCounter, LoopHistogram
+from inferlane.observability.labels import NONE, status_class
+from inferlane.observability.loop_series import (
+    KeyedHistograms,
+    LoopCounter,
+    LoopHistogram,
+    ProjectedCounter,
+    ProjectedHistogram,
+)
 from inferlane.observability.picking_metrics import SignalsCollector
 from inferlane.observability.token_rate import TokenRate
 from inferlane.upstream.backend import Backend
@@ -100,25 +107,36 @@ class ProxyMetrics:
     def _define_genai(self, r: CollectorRegistry) -> None:
         """The seed's names and the GenAI request family (fed by observability/)."""
         seed_labels = ["service", "route", "model", "version"]
-        self.http_requests = LoopCounter(
+        #: every finished request's duration, observed once per request by the recorder under its key
+        #: (route, backend, model, version, status, token range); the four seed families below are
+        #: projections of it, summed at scrape time
+        self.request_latencies = KeyedHistograms(LATENCY_BUCKETS, DEFAULT_BUCKETS)
+        self.http_requests = ProjectedCounter(
             "http_requests_total",
             "Requests answered (seed name): service is the backend, code the status class (2xx..5xx).",
             [*seed_labels, "code", "status"],
             r,
+            self.request_latencies,
+            lambda k: ((k[1], k[0], k[2], k[3], status_class(k[4]), str(k[4])), True),
         )
-        self.http_request_duration = LoopHistogram(
+        self.http_request_duration = ProjectedHistogram(
             "http_request_duration_seconds",
             "Time from request received to response fully sent (seed name), by backend as service.",
             seed_labels,
             r,
             LATENCY_BUCKETS,
+            self.request_latencies,
+            lambda k: ((k[1], k[0], k[2], k[3]), True),
         )
-        self.inference_latency_ms = LoopHistogram(
+        self.inference_latency_ms = ProjectedHistogram(
             "inference_latency_ms",
             "End-to-end latency of successful inference requests in milliseconds (seed name).",
             ["model", "version"],
             r,
             LATENCY_MS_BUCKETS,
+            self.request_latencies,
+            lambda k: ((k[2], k[3]), 200 <= k[4] < 300 and k[2] != NONE),
+            scale=1000.0,
         )
         self.model_load_time = Gauge(
             "model_load_time_seconds",
@@ -191,12 +209,14 @@ class ProxyMetrics:
             ["model_size", "model_name"],
             r,
         )
-        self.route_latency = LoopHistogram(
+        self.route_latency = ProjectedHistogram(
             "ai_router_request_latency_seconds",
             "Request latency (received to fully answered), by token-range name ('-' without a range).",
             ["model_size"],
             r,
             DEFAULT_BUCKETS,
+            self.request_latencies,
+            lambda k: None if k[0] == NONE else ((k[5],), True),
         )
         self._decision_children: dict[tuple[str, str], Any] = {}
 

@@ -19,24 +19,22 @@ if TYPE_CHECKING:
     from inferlane.model import Endpoint
     from inferlane.pipeline.context import RequestContext
 
-Key = tuple[str, str, str, str, int]  # route, backend, model, version, status
+Key = tuple[str, str, str, str, int, str]  # route, backend, model, version, status, token range
 TOKEN_TYPES = ("input", "output", "cached")
 
 
 class _Children:
     """The label children of one (route, backend, model, version, status)."""
 
-    __slots__ = ("duration", "key", "latency_ms", "m", "overhead", "requests", "tokens", "tpot", "ttft")
+    __slots__ = ("key", "latency", "m", "overhead", "tokens", "tpot", "ttft")
 
     def __init__(self, m: ProxyMetrics, key: Key) -> None:
-        route, backend, model, version, status = key
+        route, backend, model, version, _, _ = key
         self.m = m
         self.key = key
-        self.requests = m.http_requests.labels(
-            backend, route, model, version, status_class(status), str(status)
-        )
-        self.duration = m.http_request_duration.labels(backend, route, model, version)
-        self.latency_ms = m.inference_latency_ms.labels(model, version)
+        #: the one duration observation behind http_requests_total, http_request_duration_seconds,
+        #: inference_latency_ms and ai_router_request_latency_seconds (metrics.py projects it)
+        self.latency = m.request_latencies.child(key)
         self.ttft = m.ttft.labels(route, backend, model, version)
         self.tpot = m.tpot.labels(route, backend, model, version)
         self.overhead = m.proxy_overhead.labels(route)
@@ -46,7 +44,7 @@ class _Children:
     def token_children(self, estimated: bool) -> tuple[CounterChild, ...]:
         children = self.tokens.get(estimated)
         if children is None:
-            route, backend, model, version, _ = self.key
+            route, backend, model, version, _, _ = self.key
             flag = "true" if estimated else "false"
             children = self.tokens[estimated] = tuple(
                 self.m.tokens.labels(route, backend, model, version, kind, flag) for kind in TOKEN_TYPES
@@ -62,7 +60,7 @@ class RequestRecorder:
         self.tenants: LabelCap | None = None
         self.tenant_header = ""
         self._children: dict[Key, _Children] = {}
-        self._upstream: dict[tuple[str, str], HistogramChild] = {}
+        self._upstream: dict[str, HistogramChild] = {}
 
     def configure(self, config: MetricsConfig) -> None:
         self.models.limit = config.max_models
@@ -76,47 +74,47 @@ class RequestRecorder:
         self.tenant_header = tenant.header
 
     def upstream_latency(self, backend: str, endpoint: Endpoint, seconds: float) -> None:
-        key = (backend, endpoint.url)  # not ``authority``: that property parses the URL on every call
-        child = self._upstream.get(key)
+        child = self._upstream.get(endpoint.id)  # "backend/host:port", one string: no key tuple
         if child is None:
-            child = self._upstream[key] = self.m.upstream_latency.labels(backend, endpoint.authority)
+            child = self._upstream[endpoint.id] = self.m.upstream_latency.labels(backend, endpoint.authority)
         child.observe(seconds)
 
     def record(self, ctx: RequestContext | None, status: int, seconds: float, usage: Usage | None) -> None:
         if ctx is None:
-            key: Key = (NONE, NONE, NONE, NONE, status)
-        else:
-            obs = ctx.observation
-            label = ctx.model or ctx.requested_model or (obs.model_label if obs is not None else None)
-            model = label if label in self.models.kept else self.models(label)
-            key = (ctx.route, ctx.backend or NONE, model, ctx.version or NONE, status)
-        children = self._children.get(key)
-        if children is None:
-            children = self._children[key] = _Children(self.m, key)
-        children.requests.inc()
-        children.duration.observe(seconds)
-        if ctx is None:
+            key: Key = (NONE, NONE, NONE, NONE, status, NONE)
+            (self._children.get(key) or self._new_children(key)).latency.observe(seconds)
             return
-        if 200 <= status < 300 and key[2] != NONE:
-            children.latency_ms.observe(seconds * 1000)
         obs = ctx.observation
+        label = ctx.model or ctx.requested_model or (obs.model_label if obs is not None else None)
+        model = label if label in self.models.kept else self.models(label)
+        key = (ctx.route, ctx.backend or NONE, model, ctx.version or NONE, status, ctx.token_range)
+        children = self._children.get(key) or self._new_children(key)
+        children.latency.observe(seconds)
         if obs is not None:
             if obs.stream_started_at is not None:
                 self._stream_timings(ctx, children, seconds)
             children.overhead.observe(max(0.0, seconds - obs.upstream_s - ctx.queued_s))
         if usage is not None:
             tokens = children.tokens.get(usage.estimated) or children.token_children(usage.estimated)
-            tokens[0].inc(usage.input_tokens)
+            tokens[0].value += usage.input_tokens
             if usage.output_tokens:
-                tokens[1].inc(usage.output_tokens)
+                tokens[1].value += usage.output_tokens
             if usage.cached_tokens:
-                tokens[2].inc(usage.cached_tokens)
+                tokens[2].value += usage.cached_tokens
         if self.tenants is not None:
-            tenant = self.tenants(ctx.tenant or ctx.request.headers.get(self.tenant_header))
-            self.m.tenant_requests.labels(tenant, status_class(status)).inc()
-            if usage is not None:
-                self.m.tenant_tokens.labels(tenant, key[2], "input").inc(usage.input_tokens)
-                self.m.tenant_tokens.labels(tenant, key[2], "output").inc(usage.output_tokens)
+            self._tenant(ctx, status, model, usage)
+
+    def _new_children(self, key: Key) -> _Children:
+        children = self._children[key] = _Children(self.m, key)
+        return children
+
+    def _tenant(self, ctx: RequestContext, status: int, model: str, usage: Usage | None) -> None:
+        assert self.tenants is not None
+        tenant = self.tenants(ctx.tenant or ctx.request.headers.get(self.tenant_header))
+        self.m.tenant_requests.labels(tenant, status_class(status)).inc()
+        if usage is not None:
+            self.m.tenant_tokens.labels(tenant, model, "input").inc(usage.input_tokens)
+            self.m.tenant_tokens.labels(tenant, model, "output").inc(usage.output_tokens)
 
     def _stream_timings(self, ctx: RequestContext, children: _Children, seconds: float) -> None:
         obs = ctx.observation

@@ -14,6 +14,7 @@ import orjson
 
 _USAGE_KEY = b'"usage":'
 _USAGE_KEY_LEN = len(_USAGE_KEY)
+_TAIL = 320
 _new_usage = tuple.__new__
 #: paths whose answers are OpenAI-style generations (usage injection and token estimates apply)
 GENERATION_SUFFIXES = ("/chat/completions", "/completions")
@@ -33,13 +34,12 @@ def usage_from(obj: Any) -> Usage | None:
     if type(obj) is not dict:
         return None
     prompt = obj.get("prompt_tokens")
-    if prompt is None:
-        prompt = obj.get("input_tokens")
     output = obj.get("completion_tokens")
-    if output is None:
-        output = obj.get("output_tokens", 0)
-    if type(prompt) is not int or type(output) is not int:
-        return None
+    if type(prompt) is not int or type(output) is not int:  # Responses-API names, or not a usage object
+        prompt = obj.get("input_tokens") if prompt is None else prompt
+        output = obj.get("output_tokens", 0) if output is None else output
+        if type(prompt) is not int or type(output) is not int:
+            return None
     details = obj.get("prompt_tokens_details") or obj.get("input_tokens_details")
     cached = details.get("cached_tokens", 0) if type(details) is dict else 0
     # tuple.__new__ skips the named tuple's Python-level constructor (a third of this function's cost)
@@ -52,20 +52,33 @@ def find_usage(body: bytes) -> Usage | None:
     The key ``"usage":`` cannot occur inside a JSON string (its quotes would be escaped), so the last
     occurrence is the top-level object's in OpenAI-style answers, where ``usage`` follows ``choices``.
     """
-    size = len(body)
-    at = body.rfind(_USAGE_KEY, max(0, size - 320))  # usually among the last keys: scan only the tail
-    if at < 0 and size > 320:
-        at = body.rfind(_USAGE_KEY)
+    at = body.rfind(_USAGE_KEY, -_TAIL)  # usually among the last keys: scan only the tail
     if at < 0:
-        return None
-    start = at + _USAGE_KEY_LEN
-    if start >= size:
-        return None
-    if body[start] != 0x7B:  # "{" right after the key, or after whitespace
-        start = body.find(b"{", start, start + 16)
-        if start < 0 or body[at + _USAGE_KEY_LEN : start].strip():
+        if len(body) <= _TAIL:
             return None
+        at = body.rfind(_USAGE_KEY)
+        if at < 0:
+            return None
+    start = at + _USAGE_KEY_LEN
     end = body.find(b"}", start)
+    if end < 0:
+        return None
+    try:  # the common case: a flat object ("prompt_tokens_details": null, or no details at all)
+        obj = orjson.loads(body[start : end + 1])
+    except orjson.JSONDecodeError:
+        return _nested_usage(body, start, end)
+    if type(obj) is dict:
+        prompt, output = obj.get("prompt_tokens"), obj.get("completion_tokens")
+        if type(prompt) is int and type(output) is int and obj.get("prompt_tokens_details") is None:
+            return _new_usage(Usage, (prompt, output, 0, False))
+    return usage_from(obj)
+
+
+def _nested_usage(body: bytes, start: int, end: int) -> Usage | None:
+    """``usage`` with nested objects (``prompt_tokens_details: {...}``): widen to each next ``}``."""
+    if not body[start : start + 16].lstrip().startswith(b"{"):
+        return None
+    end = body.find(b"}", end + 1)
     while end > 0:
         try:
             return usage_from(orjson.loads(body[start : end + 1]))

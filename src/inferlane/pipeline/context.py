@@ -42,6 +42,7 @@ class RequestContext:
         "started",
         "stream",
         "tenant",
+        "token_range",
         "tried",
         "upstream_headers",
         "upstream_path",
@@ -88,6 +89,8 @@ class RequestContext:
         self.stream: bool = bool(json.get("stream")) if json is not None else False
         self.body: bytes = request.body
         self.route: str = "-"
+        #: the matched route's token-range name (``model_size``), ``-`` without one
+        self.token_range: str = "-"
         self.backend: str | None = None
         self.upstream_path: str = request.target
         self.upstream_headers: dict[str, str] = {}

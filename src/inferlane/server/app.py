@@ -32,7 +32,6 @@ from inferlane.server.status import StatusFeed
 from inferlane.server.status_sources import batching_from_metrics
 from inferlane.stages.batching.stage import batching_state
 from inferlane.stages.builtin import register_builtin
-from inferlane.stages.route.factory import route_latency_hook
 from inferlane.stages.split.weights import WeightOverrides
 
 log = logging.getLogger("inferlane")
@@ -115,7 +114,6 @@ class App:
         self.metrics.config_reload_ok.set(1)
         edge = Edge(self.holder, self.config.server, self.probes, self.metrics, self.access_log, self.clock)
         edge.finished_hooks.insert(0, self.observer.finished)
-        edge.finished_hooks.append(route_latency_hook(self.metrics))
         edge.finished_hooks.append(self.rollouts.observe)
         rollout_admin = RolloutAdmin(
             self.rollouts, self.overrides, lambda model: known_versions(self.config, model)

@@ -48,12 +48,12 @@ class StatusFeed:
         self.errors = ErrorRing(errors_kept)
         self._page: bytes | None = None
 
-    # --- the finished-request hook (hot path: keep it to a few adds) --------------------------------
+    # --- the finished-request hook (hot path: an append) ---------------------------------------------
 
     def record(self, ctx: RequestContext | None, status: int, error_kind: str, seconds: float) -> None:
         now = self.wall()
         if 0 < status < 400 and not error_kind:  # the common case: nothing to list
-            self.traffic.add(now, seconds, False)
+            self.traffic.add_ok(now, seconds)
             return
         self.traffic.add(now, seconds, is_failure(status, error_kind))
         if is_listed(status, error_kind):

@@ -20,7 +20,6 @@ from inferlane.picking.view import PickRequest
 from inferlane.pipeline.context import RequestContext
 from inferlane.upstream.backend import Backend
 from inferlane.upstream.endpoint_state import EndpointState
-from inferlane.upstream.lease import Lease
 
 PICK_KEY = "pick_request"
 ENDPOINT_HEADER = "x-inferlane-endpoint"
@@ -87,29 +86,23 @@ class UpstreamCall:
         if orca and not asked:
             ctx.upstream_headers[ORCA_REQUEST_HEADER] = "TEXT"
         lease = pool.lease(state, pool.picker.uncached_tokens(choice))
-        response = await self._send(ctx, backend, lease, state)
+        obs = ctx.observation
+        if obs is None:
+            response = await backend.client.send(ctx, lease)
+        else:  # timed (inline: no extra coroutine per request); when traced, a span id sent as traceparent
+            started = obs.attempt_started(ctx)
+            status, error_kind = 0, ""
+            try:
+                response = await backend.client.send(ctx, lease)
+                status = response.status
+            except InferlaneError as error:
+                error_kind = error.kind
+                raise
+            finally:
+                obs.attempt_ended(started, backend.name, state.endpoint, status, error_kind)
         if orca:
             self._read_orca(response, state, pool.clock(), keep=asked)
         return response
-
-    @staticmethod
-    async def _send(
-        ctx: RequestContext, backend: Backend, lease: Lease, state: EndpointState
-    ) -> ProxyResponse:
-        obs = ctx.observation
-        if obs is None:
-            return await backend.client.send(ctx, lease)
-        started = obs.attempt_started(ctx)  # timing; when traced, a span id sent as traceparent
-        status, error_kind = 0, ""
-        try:
-            response = await backend.client.send(ctx, lease)
-            status = response.status
-            return response
-        except InferlaneError as error:
-            error_kind = error.kind
-            raise
-        finally:
-            obs.attempt_ended(started, backend.name, state.endpoint, status, error_kind)
 
     def _debug(self, ctx: RequestContext) -> bool:
         headers = ctx.request.headers

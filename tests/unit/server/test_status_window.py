@@ -30,6 +30,21 @@ def test_requests_land_in_their_second_and_the_running_second_is_left_out() -> N
     assert (window.total_requests, window.total_errors) == (3, 1)
 
 
+def test_successes_folded_in_bulk_match_requests_added_one_by_one() -> None:
+    one_by_one, bulk = TrafficWindow(seconds=10), TrafficWindow(seconds=10)
+    durations = [0.0004, 0.001, 0.0031, 0.005, 0.0071, 0.049, 0.2, 0.9, 3.0, 200.0]
+    for i, seconds in enumerate(durations):
+        now = 100.0 + i / 4  # seconds 100, 101 and 102
+        one_by_one.add(now, seconds, error=False)
+        bulk.add_ok(now, seconds)
+        if i == 5:  # an error in between folds what is open first
+            one_by_one.add(now, 0.5, error=True)
+            bulk.add(now, 0.5, error=True)
+    assert bulk.total_requests == one_by_one.total_requests == 11
+    assert bulk.samples(now=103.5) == one_by_one.samples(now=103.5)
+    assert [s["requests"] for s in bulk.samples(now=103.5)][-3:] == [4, 5, 2]
+
+
 def test_old_seconds_are_overwritten_not_reported_as_recent() -> None:
     window = TrafficWindow(seconds=3)
     window.add(10.0, 0.001, error=False)

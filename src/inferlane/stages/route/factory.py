@@ -3,7 +3,7 @@ only when a token-range route exists), and the decision metric."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from inferlane.stages.route.compile import routes_from
 from inferlane.stages.route.policy import Route
@@ -13,13 +13,10 @@ from inferlane.tokens.counter import TokenCounter, TokenCounters, TokenizerCache
 
 if TYPE_CHECKING:
     from inferlane.config.schema import ProxyConfig
-    from inferlane.observability.metrics import ProxyMetrics
-    from inferlane.pipeline.context import RequestContext
     from inferlane.pipeline.registry import BuildContext
-    from inferlane.server.edge import FinishedHook
 
 
-__all__ = ["RouteStageFactory", "route_latency_hook", "translate_stage"]
+__all__ = ["RouteStageFactory", "translate_stage"]
 
 
 class RouteStageFactory:
@@ -42,19 +39,3 @@ class RouteStageFactory:
         named: dict[str, TokenCounter] = {t.name: self.tokenizers.load(t.name, t.path) for t in declared}
         by_model = tuple((tuple(t.models), named[t.name]) for t in declared if t.models)
         return TokenCounters(named, by_model)
-
-
-def route_latency_hook(metrics: ProxyMetrics) -> FinishedHook:
-    """Observes ``ai_router_request_latency_seconds{model_size}`` for every routed request."""
-    histogram = metrics.route_latency
-    children: dict[str, Any] = {}  # one per token-range name (configured, so bounded)
-
-    def observe(ctx: RequestContext | None, status: int, error_kind: str, seconds: float) -> None:
-        if ctx is not None and ctx.route != "-":
-            size = ctx.extra.get("token_range", "-")
-            child = children.get(size)
-            if child is None:
-                child = children[size] = histogram.labels(size)
-            child.observe(seconds)
-
-    return observe

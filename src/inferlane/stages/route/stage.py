@@ -67,7 +67,7 @@ class RouteStage:
             ctx.prompt_tokens = counts[band.tokenizer]
             ctx.response_headers[TOKEN_RANGE] = band.label
             ctx.upstream_headers[TOKEN_RANGE] = band.label  # as the seed's Istio routes expect it
-            ctx.extra["token_range"] = band.label
+            ctx.token_range = band.label
         else:
             if counts.get(None) is not None:
                 ctx.prompt_tokens = counts[None]
