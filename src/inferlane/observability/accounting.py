@@ -76,9 +76,8 @@ class AccountingStage:
             if obs.trace is not None:
                 obs.response_model = find_model(response.body)
             if ctx.usage is None:
-                ctx.usage = find_usage(response.body) or (
-                    estimate(ctx, response.body) if generation else None
-                )
+                usage = find_usage(response.body)
+                ctx.usage = estimate(ctx, response.body) if usage is None and generation else usage
         if self.debug_bodies and response.stream is None:
             ctx.extra["response_body"] = response.body[:DEBUG_BODY_LIMIT]
         return response

@@ -1,7 +1,7 @@
 """What the status page remembers about recent traffic: per-second request/error counts with a coarse
 latency histogram, and a bounded ring of recent errors. Pure: the caller passes ``now`` (wall seconds).
 
-Recording costs a bisect and a few integer adds, so it can sit on every finished request.
+Recording a success is an append (folded once per second), so it can sit on every finished request.
 """
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ class BackendPool:
         else:  # the common case: every breaker closed, nothing ejected
             roomy = [s for s in states if s.healthy and s.in_flight < capacity]
         if not roomy:
-            raise self._nothing_to_pick(now)
+            raise self._nothing_to_pick(states, now)
         choice = self.picker.choose(roomy, request, now, self.rng, self.states)
         chosen = choice.state
         if chosen is None:
@@ -159,9 +159,9 @@ class BackendPool:
         """Whether every endpoint that could take ``request`` is over a saturation limit."""
         return self.picker.saturation(self.live_states(), request, self.clock())
 
-    def _nothing_to_pick(self, now: float) -> InferlaneError:
-        """Why no endpoint could take the request: the first filter that emptied the list."""
-        live = self._live(self.states.values(), now)
+    def _nothing_to_pick(self, states: Iterable[EndpointState], now: float) -> InferlaneError:
+        """Why none of ``states`` could take the request: the first filter that emptied the list."""
+        live = self._live(states, now)
         if not live:
             return NoHealthyEndpoint(f"no healthy upstream: backend {self.name!r} has no healthy endpoint")
         if not self._admitted(live, now):

@@ -111,3 +111,12 @@ def test_snapshot_swap_keeps_state_of_endpoints_that_stay():
     pool.set_endpoints((a.endpoint,))
     assert list(pool.states.values()) == [a]
     assert pool.snapshot.version == 2
+
+
+def test_retry_with_only_unhealthy_untried_endpoints_left_says_unhealthy():
+    pool = make_pool(2)
+    a, b = pool.states.values()
+    for _ in range(3):
+        b.probe(False)
+    with pytest.raises(NoHealthyEndpoint, match="no healthy upstream"):
+        pool.pick(exclude=[a.endpoint])  # a was tried; only the unhealthy b is left
