@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import statistics
 import subprocess
@@ -192,8 +193,10 @@ def main() -> None:
 def instructions(modes: tuple[str, ...], requests: int, rounds: int = 3) -> None:
     """User-space instructions per non-streaming request of each mode's proxy under callgrind, median of
     ``rounds`` interleaved runs: steadier than CPU time on a shared machine (kernel time, which observability
-    does not add to, is not counted). Streams are left out: their event gaps coalesce differently under
-    valgrind, so their counts are not reproducible."""
+    does not add to, is not counted). The proxies run with ``PYTHONHASHSEED=0``: with random string hashes
+    the dicts' probe sequences, and so the counts, move by ±5k per request from one process to the next.
+    Streams are left out: their event gaps coalesce differently under valgrind, so their counts are not
+    reproducible."""
     counts: dict[str, list[float]] = {mode: [] for mode in modes}
     for round_no in range(rounds):
         for mode in modes:
@@ -217,7 +220,7 @@ def _callgrind(mode: str, kind: str, count: int) -> float:
         mode_kind = "plain" if kind == "plain" else "sse"
         with (
             running([*here, "bench.upstream_server", mode_kind, str(upstream)], None, upstream),
-            running(argv, None, port) as pid,
+            running(argv, None, port, env={**os.environ, "PYTHONHASHSEED": "0"}) as pid,
         ):
             uvloop.run(load(port, 50 if kind == "plain" else 8, kind == "stream", concurrency=4))  # warm-up
             subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)

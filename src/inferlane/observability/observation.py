@@ -44,30 +44,42 @@ class Attempt:
 
 
 class Observation:
-    """Per request, on the hot path: only the first three fields are set per request; the rest start as
-    class-level defaults (no slots) and become instance values when something sets them."""
-
-    #: the route's ``model`` label, used when the body names no model
-    model_label: str | None = None
-    #: an OpenAI-style generation (chat/completions): token estimates apply when usage is missing
-    generation = False
-    #: the proxy added ``stream_options.include_usage`` (the client did not ask)
-    usage_requested = False
-    upstream_s = 0.0
-    #: the model the upstream's answer names, when read (non-streamed answers; streams: ``tap.model``)
-    response_model: str | None = None
-    #: upstream attempts, kept when the request is traced (a list of its own once one is kept)
-    attempts: tuple[Attempt, ...] | list[Attempt] = ()
-    span_id: bytes | None = None
-    tap: SseUsageTap | None = None
-    stream_started_at: float | None = None
-    stream_ended_at: float | None = None
+    __slots__ = (
+        "attempts",
+        "decided_at",
+        "generation",
+        "model_label",
+        "observer",
+        "response_model",
+        "span_id",
+        "stream_ended_at",
+        "stream_started_at",
+        "tap",
+        "trace",
+        "upstream_s",
+        "usage_requested",
+    )
 
     def __init__(self, observer: Observer, decided_at: float, trace: RequestTrace | None) -> None:
         self.observer = observer
         #: when the decide stages were done (routing span, proxy overhead)
         self.decided_at = decided_at
         self.trace = trace
+        #: the route's ``model`` label, used when the body names no model
+        self.model_label: str | None = None
+        #: an OpenAI-style generation (chat/completions): token estimates apply when usage is missing
+        self.generation = False
+        #: the proxy added ``stream_options.include_usage`` (the client did not ask)
+        self.usage_requested = False
+        self.upstream_s = 0.0
+        #: the model the upstream's answer names, when read (non-streamed answers; streams: ``tap.model``)
+        self.response_model: str | None = None
+        #: upstream attempts, kept when the request is traced (a list of its own once one is kept)
+        self.attempts: tuple[Attempt, ...] | list[Attempt] = ()
+        self.span_id: bytes | None = None
+        self.tap: SseUsageTap | None = None
+        self.stream_started_at: float | None = None
+        self.stream_ended_at: float | None = None
 
     def attempt_started(self, ctx: RequestContext) -> float:
         """An upstream attempt begins (called by ``UpstreamCall``); when traced it gets a span id, sent
