@@ -9,14 +9,16 @@ wire format costs a few µs. Field numbers follow opentelemetry-proto ``trace/v1
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 
 Attributes = Mapping[str, str | int | float | bool]
 
 KIND_INTERNAL, KIND_SERVER, KIND_CLIENT = 1, 2, 3
 _U64 = (1 << 64) - 1
 _DOUBLE = struct.Struct("<d")
-_FIXED64 = struct.Struct("<Q")
+#: start_time_unix_nano (7) and end_time_unix_nano (8), both fixed64, packed in one call
+_TIMES = struct.Struct("<BQBQ")
+_KINDS = {kind: bytes((0x30, kind)) for kind in range(6)}  # kind (6)
 _STATUS_ERROR = b"\x7a\x02\x18\x02"  # Span.status (15) = Status{code (3) = STATUS_CODE_ERROR}
 
 
@@ -50,6 +52,8 @@ class OtlpEncoder:
         self._keys: dict[str, bytes] = {}
         self._attributes: dict[type, dict[tuple[str, str | int | float | bool], bytes]] = {str: {}, int: {}}
         self._blocks: dict[tuple[tuple[str, str | int | float | bool], ...], bytes] = {}
+        self._names: dict[str, bytes] = {}
+        self._keyed: dict[Hashable, bytes] = {}
         resource_body = b"".join(field(0x0A, self.key_value(k, v)) for k, v in resource.items())
         self._resource = field(0x0A, resource_body)  # ResourceSpans.resource (1)
         self._scope = field(0x0A, field(0x0A, scope.encode()))  # ScopeSpans.scope (1) = {name (1)}
@@ -82,13 +86,18 @@ class OtlpEncoder:
         block: bytes = b"",
     ) -> bytes:
         """One ``Span`` message body; ``block`` is attributes already encoded by :meth:`block`."""
-        parts = [b"\x0a\x10", trace_id, b"\x12\x08", span_id]  # trace_id (1), span_id (2)
+        names = self._names
+        encoded_name = names.get(name)
+        if encoded_name is None:
+            if len(names) >= self.CACHE_LIMIT:
+                names.clear()
+            encoded_name = names[name] = field(0x2A, name.encode())  # name (5)
+        parts = [b"\x0a\x10" + trace_id + b"\x12\x08" + span_id]  # trace_id (1), span_id (2)
         if parent_id is not None:
-            parts += (b"\x22\x08", parent_id)  # parent_span_id (4)
-        parts.append(field(0x2A, name.encode()))  # name (5)
-        parts.append(b"\x30" + varint(kind))  # kind (6)
-        parts.append(b"\x39" + _FIXED64.pack(start_ns))  # start_time_unix_nano (7)
-        parts.append(b"\x41" + _FIXED64.pack(end_ns))  # end_time_unix_nano (8)
+            parts.append(b"\x22\x08" + parent_id)  # parent_span_id (4)
+        parts.append(encoded_name)
+        parts.append(_KINDS[kind])
+        parts.append(_TIMES.pack(0x39, start_ns, 0x41, end_ns))
         if block:
             parts.append(block)
         caches = self._attributes
@@ -113,6 +122,21 @@ class OtlpEncoder:
             if len(self._blocks) >= self.CACHE_LIMIT:
                 self._blocks.clear()
             encoded = self._blocks[items] = b"".join(field(0x4A, self.key_value(k, v)) for k, v in items)
+        return encoded
+
+    def attribute(self, key: str, value: str | int | float | bool) -> bytes:
+        """One span attribute, encoded and not cached (for values that never repeat)."""
+        return field(0x4A, self.key_value(key, value))  # attributes (9)
+
+    def keyed_block(self, key: Hashable) -> bytes | None:
+        """A block remembered under a cheap ``key`` (a flat tuple of what the items are made from)."""
+        return self._keyed.get(key)
+
+    def remember_block(self, key: Hashable, items: tuple[tuple[str, str | int | float | bool], ...]) -> bytes:
+        """Encode ``items`` as a block and remember it under ``key``."""
+        if len(self._keyed) >= self.CACHE_LIMIT:
+            self._keyed.clear()
+        encoded = self._keyed[key] = self.block(items)
         return encoded
 
     def request(self, spans: Iterable[bytes]) -> bytes:

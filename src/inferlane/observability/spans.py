@@ -75,7 +75,9 @@ def request_spans(
         ns(ctx.started + seconds),
         attributes,
         error=status >= 500 or bool(error_kind),
-        block=encoder.block(_root_static(ctx, operation)),
+        # the request id is unique: encoded apart, so it never churns the encoder's attribute caches
+        block=_root_block(encoder, ctx, operation)
+        + encoder.attribute("inferlane.request_id", ctx.request_id),
     )
     if obs is None:
         return
@@ -104,8 +106,36 @@ def request_spans(
             ns(stop),
             dynamic,
             attempt.status >= 500 or bool(attempt.error_kind),
-            encoder.block(_attempt_static(ctx, attempt.endpoint.backend, authority, operation)),
+            _attempt_block(encoder, ctx, attempt.endpoint.backend, authority, operation),
         )
+
+
+def _attempt_block(
+    encoder: OtlpEncoder, ctx: RequestContext, backend: str, authority: str, operation: str | None
+) -> bytes:
+    key = ("attempt", backend, authority, operation, ctx.model)
+    block = encoder.keyed_block(key)
+    if block is None:
+        block = encoder.remember_block(key, _attempt_static(ctx, backend, authority, operation))
+    return block
+
+
+def _root_block(encoder: OtlpEncoder, ctx: RequestContext, operation: str | None) -> bytes:
+    request = ctx.request
+    key = (
+        request.method,
+        request.path,
+        ctx.route,
+        request.headers.get("host"),
+        ctx.backend,
+        ctx.version,
+        operation,
+        ctx.requested_model,
+    )
+    block = encoder.keyed_block(key)
+    if block is None:
+        block = encoder.remember_block(key, _root_static(ctx, operation))
+    return block
 
 
 def _attempt_static(
@@ -149,7 +179,6 @@ def _root_attributes(
     """The root span's attributes that change per request."""
     attributes: dict[str, Any] = {
         "http.response.status_code": status,
-        "inferlane.request_id": ctx.request_id,
         "inferlane.retries": ctx.retries,
     }
     if error_kind:

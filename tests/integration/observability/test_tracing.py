@@ -104,10 +104,12 @@ async def test_genai_usage_and_ttft_on_a_streamed_generation(receiver, sim, http
         body |= {"stream": True, "ignore_eos": True}
         async with http.post(proxy.url + "/v1/chat/completions", json=body) as resp:
             await resp.read()
+            request_id = resp.headers["x-request-id"]
     finally:
         await proxy.app.shutdown()
     (root,) = [s for s in receiver.spans if s.kind == Span.SPAN_KIND_SERVER]
     attrs = attributes(root.attributes)
+    assert attrs["inferlane.request_id"] == request_id  # joins the trace with logs and the client's view
     assert attrs["gen_ai.usage.output_tokens"] == 4 and attrs["gen_ai.usage.input_tokens"] > 0
     assert attrs["gen_ai.response.model"] == "m"  # as the simulator's stream names it
     assert attrs["gen_ai.request.max_tokens"] == 4
