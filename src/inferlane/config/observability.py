@@ -49,3 +49,6 @@ class TracingConfig(_Section):
     #: extra export request headers (e.g. an auth token via ``${VAR}``)
     headers: dict[str, str] = Field(default_factory=dict)
     export_timeout: Annotated[Duration, Field(gt=0)] = 10.0
+    #: how often pending spans are sent when fewer than a batch (512) are waiting; OpenTelemetry's
+    #: BatchSpanProcessor default (``OTEL_BSP_SCHEDULE_DELAY``)
+    export_interval: Annotated[Duration, Field(gt=0)] = 5.0

@@ -59,7 +59,7 @@ class Tracer:
         self.ratio = config.sample_ratio
         self.rng = random.Random()
         self.encoder = OtlpEncoder({"service.name": config.service_name, "telemetry.sdk.name": "inferlane"})
-        self.exporter = OtlpExporter(config, self.encoder, on_result)
+        self.exporter = OtlpExporter(config, self.encoder, on_result, interval=config.export_interval)
         self._task: asyncio.Task[Any] | None = None
         self._close_timeout = config.export_timeout + 1.0
 
