@@ -18,7 +18,6 @@ from inferlane.observability.observation import Observation, ObservedStream, Str
 from inferlane.observability.observer import Observer
 from inferlane.observability.sse_usage import SseUsageTap
 from inferlane.observability.usage import (
-    GENERATION_SUFFIXES,
     Usage,
     estimate_output_tokens,
     estimate_prompt_tokens,
@@ -55,11 +54,9 @@ class AccountingStage:
 
     async def intercept(self, ctx: RequestContext, call_next: Handler) -> ProxyResponse:
         obs = self.observer.begin(ctx)
-        label = self.route_models.get(ctx.route)
-        if label is not None:
-            obs.model_label = label
+        obs.model_label = self.route_models.get(ctx.route)
         generation = ctx.json is not None and (
-            ctx.request.path.endswith(GENERATION_SUFFIXES)
+            is_generation(ctx.request.path)
             # what the engine sees, when a route rewrote the path
             or (
                 ctx.upstream_path != ctx.request.target and is_generation(ctx.upstream_path.partition("?")[0])

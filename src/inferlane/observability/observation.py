@@ -74,8 +74,8 @@ class Observation:
         self.upstream_s = 0.0
         #: the model the upstream's answer names, when read (non-streamed answers; streams: ``tap.model``)
         self.response_model: str | None = None
-        #: upstream attempts, kept when the request is traced (a list of its own once one is kept)
-        self.attempts: tuple[Attempt, ...] | list[Attempt] = ()
+        #: upstream attempts, kept when the request is traced
+        self.attempts: tuple[Attempt, ...] = ()
         self.span_id: bytes | None = None
         self.tap: SseUsageTap | None = None
         self.stream_started_at: float | None = None
@@ -97,8 +97,7 @@ class Observation:
         self.upstream_s += seconds
         self.observer.recorder.upstream_latency(backend, endpoint, seconds)
         if self.trace is not None:  # kept only for the attempt's span
-            attempt = Attempt(endpoint, started, end, status, error_kind, self.span_id)
-            self.attempts = [*self.attempts, attempt]
+            self.attempts += (Attempt(endpoint, started, end, status, error_kind, self.span_id),)
 
     def stream_ended(self, now: float) -> None:
         if self.stream_ended_at is None and self.stream_started_at is not None:

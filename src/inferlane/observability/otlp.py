@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Hashable, Iterable, Mapping
+from typing import TypeVar
 
 Attributes = Mapping[str, str | int | float | bool]
 
@@ -19,6 +20,7 @@ _DOUBLE = struct.Struct("<d")
 #: start_time_unix_nano (7) and end_time_unix_nano (8), both fixed64, packed in one call
 _TIMES = struct.Struct("<BQBQ")
 _KINDS = {kind: bytes((0x30, kind)) for kind in range(6)}  # kind (6)
+_K = TypeVar("_K", bound=Hashable)
 _STATUS_ERROR = b"\x7a\x02\x18\x02"  # Span.status (15) = Status{code (3) = STATUS_CODE_ERROR}
 
 
@@ -41,6 +43,14 @@ def field(tag: int, payload: bytes) -> bytes:
     return bytes((tag,)) + varint(size) + payload
 
 
+def _remember(cache: dict[_K, bytes], key: _K, encoded: bytes, limit: int) -> bytes:
+    """Keep ``encoded`` under ``key`` in a cache that is cleared when it reaches ``limit`` entries."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = encoded
+    return encoded
+
+
 class OtlpEncoder:
     """Encodes spans; keeps the encoded attribute keys and the resource/scope prefix it reuses."""
 
@@ -51,9 +61,8 @@ class OtlpEncoder:
     def __init__(self, resource: Attributes, scope: str = "inferlane") -> None:
         self._keys: dict[str, bytes] = {}
         self._attributes: dict[type, dict[tuple[str, str | int | float | bool], bytes]] = {str: {}, int: {}}
-        self._blocks: dict[tuple[tuple[str, str | int | float | bool], ...], bytes] = {}
         self._names: dict[str, bytes] = {}
-        self._keyed: dict[Hashable, bytes] = {}
+        self._blocks: dict[Hashable, bytes] = {}
         resource_body = b"".join(field(0x0A, self.key_value(k, v)) for k, v in resource.items())
         self._resource = field(0x0A, resource_body)  # ResourceSpans.resource (1)
         self._scope = field(0x0A, field(0x0A, scope.encode()))  # ScopeSpans.scope (1) = {name (1)}
@@ -85,13 +94,10 @@ class OtlpEncoder:
         error: bool = False,
         block: bytes = b"",
     ) -> bytes:
-        """One ``Span`` message body; ``block`` is attributes already encoded by :meth:`block`."""
-        names = self._names
-        encoded_name = names.get(name)
-        if encoded_name is None:
-            if len(names) >= self.CACHE_LIMIT:
-                names.clear()
-            encoded_name = names[name] = field(0x2A, name.encode())  # name (5)
+        """One ``Span`` message body; ``block`` is attributes already encoded (:meth:`store_block`)."""
+        encoded_name = self._names.get(name)
+        if encoded_name is None:  # name (5)
+            encoded_name = _remember(self._names, name, field(0x2A, name.encode()), self.CACHE_LIMIT)
         parts = [b"\x0a\x10" + trace_id + b"\x12\x08" + span_id]  # trace_id (1), span_id (2)
         if parent_id is not None:
             parts.append(b"\x22\x08" + parent_id)  # parent_span_id (4)
@@ -107,37 +113,25 @@ class OtlpEncoder:
             if encoded is None:
                 encoded = field(0x4A, self.key_value(*item))  # attributes (9)
                 if cache is not None:
-                    if len(cache) >= self.CACHE_LIMIT:
-                        cache.clear()
-                    cache[item] = encoded
+                    _remember(cache, item, encoded, self.CACHE_LIMIT)
             parts.append(encoded)
         if error:
             parts.append(_STATUS_ERROR)
         return b"".join(parts)
 
-    def block(self, items: tuple[tuple[str, str | int | float | bool], ...]) -> bytes:
-        """Span attributes that repeat together (a route's, an endpoint's), encoded once and reused."""
-        encoded = self._blocks.get(items)
-        if encoded is None:
-            if len(self._blocks) >= self.CACHE_LIMIT:
-                self._blocks.clear()
-            encoded = self._blocks[items] = b"".join(field(0x4A, self.key_value(k, v)) for k, v in items)
-        return encoded
-
     def attribute(self, key: str, value: str | int | float | bool) -> bytes:
         """One span attribute, encoded and not cached (for values that never repeat)."""
         return field(0x4A, self.key_value(key, value))  # attributes (9)
 
-    def keyed_block(self, key: Hashable) -> bytes | None:
-        """A block remembered under a cheap ``key`` (a flat tuple of what the items are made from)."""
-        return self._keyed.get(key)
+    def cached_block(self, key: Hashable) -> bytes | None:
+        """Span attributes that repeat together (a route's, an endpoint's), encoded by :meth:`store_block`
+        under a cheap ``key`` (a flat tuple of what the items are made from)."""
+        return self._blocks.get(key)
 
-    def remember_block(self, key: Hashable, items: tuple[tuple[str, str | int | float | bool], ...]) -> bytes:
-        """Encode ``items`` as a block and remember it under ``key``."""
-        if len(self._keyed) >= self.CACHE_LIMIT:
-            self._keyed.clear()
-        encoded = self._keyed[key] = self.block(items)
-        return encoded
+    def store_block(self, key: Hashable, items: tuple[tuple[str, str | int | float | bool], ...]) -> bytes:
+        """Encode ``items`` once and keep them under ``key`` for :meth:`cached_block`."""
+        encoded = b"".join(field(0x4A, self.key_value(k, v)) for k, v in items)  # attributes (9)
+        return _remember(self._blocks, key, encoded, self.CACHE_LIMIT)
 
     def request(self, spans: Iterable[bytes]) -> bytes:
         """An ``ExportTraceServiceRequest`` carrying ``spans`` under this resource and scope."""

@@ -24,7 +24,7 @@ TOKEN_TYPES = ("input", "output", "cached")
 
 
 class _Children:
-    """The label children of one (route, backend, model, version, status)."""
+    """The label children of one (route, backend, model, version, status, token range)."""
 
     __slots__ = ("key", "latency", "m", "overhead", "tokens", "tpot", "ttft")
 

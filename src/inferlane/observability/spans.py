@@ -114,9 +114,9 @@ def _attempt_block(
     encoder: OtlpEncoder, ctx: RequestContext, backend: str, authority: str, operation: str | None
 ) -> bytes:
     key = ("attempt", backend, authority, operation, ctx.model)
-    block = encoder.keyed_block(key)
+    block = encoder.cached_block(key)
     if block is None:
-        block = encoder.remember_block(key, _attempt_static(ctx, backend, authority, operation))
+        block = encoder.store_block(key, _attempt_static(ctx, backend, authority, operation))
     return block
 
 
@@ -132,9 +132,9 @@ def _root_block(encoder: OtlpEncoder, ctx: RequestContext, operation: str | None
         operation,
         ctx.requested_model,
     )
-    block = encoder.keyed_block(key)
+    block = encoder.cached_block(key)
     if block is None:
-        block = encoder.remember_block(key, _root_static(ctx, operation))
+        block = encoder.store_block(key, _root_static(ctx, operation))
     return block
 
 

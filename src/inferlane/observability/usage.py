@@ -67,10 +67,6 @@ def find_usage(body: bytes) -> Usage | None:
         obj = orjson.loads(body[start : end + 1])
     except orjson.JSONDecodeError:
         return _nested_usage(body, start, end)
-    if type(obj) is dict:
-        prompt, output = obj.get("prompt_tokens"), obj.get("completion_tokens")
-        if type(prompt) is int and type(output) is int and obj.get("prompt_tokens_details") is None:
-            return _new_usage(Usage, (prompt, output, 0, False))
     return usage_from(obj)
 
 

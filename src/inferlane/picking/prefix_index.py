@@ -71,6 +71,11 @@ def _held_run(lru: Mapping[int, None], hashes: Sequence[int]) -> int:
     return lo
 
 
+def _touch(lru: OrderedDict[int, None], hashes: Sequence[int]) -> None:
+    """Every block to the fresh end, last-to-first (in C: this runs on every request)."""
+    deque(map(lru.move_to_end, reversed(hashes)), maxlen=0)
+
+
 class _Holder:
     __slots__ = ("bit", "capacity", "id", "lru")
 
@@ -143,11 +148,11 @@ class PrefixIndex:
         before = len(lru)
         # prefix closure: the blocks this endpoint holds are a leading run, so only the rest can be new
         self._add(holder, hashes[_held_run(lru, hashes) :])
-        try:  # every block to the fresh end, last-to-first; in C, as this runs on every request
-            deque(map(lru.move_to_end, reversed(hashes)), maxlen=0)
+        try:
+            _touch(lru, hashes)
         except KeyError:  # not a chain (a repeated hash): add whatever is missing, then touch again
             self._add(holder, hashes)
-            deque(map(lru.move_to_end, reversed(hashes)), maxlen=0)
+            _touch(lru, hashes)
         self._entries += len(lru) - before
         self._evict(holder, len(lru) - holder.capacity)
         self._trim_to_bytes()

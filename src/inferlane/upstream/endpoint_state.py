@@ -25,7 +25,6 @@ class EndpointState:
         "breaker",
         "endpoint",
         "health",
-        "healthy",
         "in_flight",
         "in_flight_tokens",
         "requests",
@@ -39,8 +38,6 @@ class EndpointState:
         self.endpoint = endpoint
         self.breaker = breaker
         self.health = health
-        #: the health check's verdict (always True without health checks); change it with ``probe``
-        self.healthy = health is None or health.healthy
         #: requests in flight; change with ``begin``/``end``
         self.in_flight = 0
         #: prompt tokens (not already cached there, as far as the prefix index knows) of requests in flight
@@ -51,6 +48,11 @@ class EndpointState:
         self.signals = EndpointSignals()
         #: the picking view of this state, or None once something changed (upstream/picker.py)
         self.view: EndpointView | None = None
+
+    @property
+    def healthy(self) -> bool:
+        """The health check's verdict (always True without health checks); changed by ``probe``."""
+        return self.health is None or self.health.healthy
 
     def begin(self, tokens: int = 0) -> None:
         """A request was sent here with ``tokens`` prompt tokens still to prefill."""
@@ -80,6 +82,5 @@ class EndpointState:
             return None
         changed = self.health.on_probe(ok)
         if changed is not None:
-            self.healthy = changed
             self.view = None
         return changed

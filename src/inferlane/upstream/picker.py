@@ -147,7 +147,7 @@ class EndpointPicker:
                 self._turn += 1
                 state = awake[self._turn % len(awake)]
             return Choice(state, PickResult(state.endpoint.id), req)
-        result = self.profile.pick([s.view or _build_view(s) for s in states], req, now, rng)
+        result = self.profile.pick([view_of(s) for s in states], req, now, rng)
         chosen = by_id.get(result.endpoint_id) if result.endpoint_id is not None else None
         return Choice(chosen, result, req)
 

@@ -115,10 +115,7 @@ class BackendPool:
             fresh = [s for s in states if s.endpoint not in exclude]
             states = fresh or states
         capacity = self.capacity
-        if self._tripped or self.outliers.any_ejected(now):
-            roomy = [s for s in self._admitted(states, now) if s.in_flight < capacity]
-        else:  # the common case: every breaker closed, nothing ejected
-            roomy = [s for s in states if s.healthy and s.in_flight < capacity]
+        roomy = [s for s in self._admitted(states, now) if s.in_flight < capacity]
         if not roomy:
             raise self._nothing_to_pick(states, now)
         choice = self.picker.choose(roomy, request, now, self.rng, self.states)
