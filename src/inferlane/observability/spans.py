@@ -8,7 +8,7 @@ stages added, and one CLIENT span ``{method} {host:port}`` per upstream attempt 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from inferlane.observability.otlp import KIND_CLIENT, KIND_INTERNAL, KIND_SERVER, OtlpEncoder
@@ -87,6 +87,18 @@ def request_spans(
         yield child("queue", until - ctx.queued_s, until, {"inferlane.queued_s": ctx.queued_s})
     for span_name, start, stop, extra in trace.extra:
         yield child(span_name, start, stop, dict(extra))
+    yield from _attempt_spans(encoder, trace, ctx, operation, ns)
+
+
+def _attempt_spans(
+    encoder: OtlpEncoder,
+    trace: RequestTrace,
+    ctx: RequestContext,
+    operation: str | None,
+    ns: Callable[[float], int],
+) -> Iterator[bytes]:
+    """One CLIENT span per upstream attempt; the last one lasts until its stream ended."""
+    obs = ctx.observation
     last = len(obs.attempts) - 1
     for i, attempt in enumerate(obs.attempts):
         stop = obs.stream_ended_at if i == last and obs.stream_ended_at is not None else attempt.end
@@ -97,9 +109,9 @@ def request_spans(
             dynamic["error.type"] = attempt.error_kind
         authority = attempt.endpoint.authority
         yield encoder.span(
-            trace_id,
+            trace.trace_id,
             attempt.span_id or trace.new_span_id(),
-            root_id,
+            trace.span_id,
             f"{ctx.request.method} {authority}",
             KIND_CLIENT,
             ns(attempt.start),
