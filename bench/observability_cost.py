@@ -6,8 +6,10 @@ order each round, so noise from other work on the machine hits every mode alike;
 (all threads, from /proc/PID/task/*/schedstat in ns) is divided by the requests it served, and the report
 gives the median over rounds.
 
-  off        the proxy without issue 8's observability: no metrics stage, no request recorder (only the
-             base ``inferlane_requests_total``/duration counters the edge always kept)
+  off        the proxy without metrics and tracing: no accounting stage, no request recorder, no tracer;
+             only the request counter and duration (``inferlane_requests_total``, ``..._duration_seconds``)
+             the core data plane always kept. The status page's and rollouts' hooks stay: they are not
+             metrics or tracing (the status page's own cost: ``python -m bench.status_cost``)
   metrics    the default: seed names + ``inferlane_*`` GenAI family, token accounting, stream usage
   trace10    metrics + tracing, sampleRatio 0.1, exported over OTLP/HTTP to a local sink
   trace100   metrics + tracing, every request traced and exported
@@ -70,8 +72,22 @@ async def serve(mode: str, port: int, upstream: int, sink: int) -> None:
     await app.start()
     if mode == "off":
         assert app.listeners is not None
-        app.listeners.edge.finished_hooks.clear()
+        hooks = app.listeners.edge.finished_hooks
+        hooks[hooks.index(app.observer.finished)] = base_counters(app)
     await asyncio.Event().wait()
+
+
+def base_counters(app: Any) -> Any:
+    """The ``off`` mode's finished hook: one count and duration per (route, backend, status, error)."""
+    from inferlane.observability.labels import NONE
+
+    durations = app.metrics.request_latencies
+
+    def count(ctx: Any, status: int, error_kind: str, seconds: float) -> None:
+        route, backend = (ctx.route, ctx.backend or NONE) if ctx is not None else (NONE, NONE)
+        durations.child((route, backend, NONE, NONE, status, NONE, error_kind)).observe(seconds)
+
+    return count
 
 
 async def sink(port: int) -> None:
@@ -220,6 +236,7 @@ def _callgrind(mode: str, kind: str, count: int) -> float:
         mode_kind = "plain" if kind == "plain" else "sse"
         with (
             running([*here, "bench.upstream_server", mode_kind, str(upstream)], None, upstream),
+            running([*here, "bench.observability_cost", "sink", str(sink_port)], None, sink_port),
             running(argv, None, port, env={**os.environ, "PYTHONHASHSEED": "0"}) as pid,
         ):
             uvloop.run(load(port, 50 if kind == "plain" else 8, kind == "stream", concurrency=4))  # warm-up

@@ -1,8 +1,9 @@
 """OTLP/HTTP export of encoded spans: batched, bounded, from one background task owned by the App.
 
-Spans wait in a bounded list (full → dropped and counted); the task posts a batch every second or as soon as
-512 are waiting. Every POST has the ``tracing.exportTimeout`` limit; a failed batch is dropped (and counted)
-so a missing collector never grows memory or slows requests.
+Spans wait in a bounded list (full → dropped and counted); the task posts what is waiting every
+``tracing.exportInterval``, or a batch as soon as 512 are waiting. Every POST has the
+``tracing.exportTimeout`` limit; a failed batch is dropped (and counted) so a missing collector never grows
+memory or slows requests.
 """
 
 from __future__ import annotations
@@ -60,11 +61,12 @@ class OtlpExporter:
         timeout = aiohttp.ClientTimeout(total=self.timeout)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while not self._closing:
+                full = False
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.interval):
-                        await self._wake.wait()
+                        full = await self._wake.wait()
                 self._wake.clear()
-                await self.flush(session)
+                await self.flush(session, whole_batches_only=full and not self._closing)
             await self.flush(session)
 
     def close(self) -> None:
@@ -73,10 +75,17 @@ class OtlpExporter:
         if self._wake is not None:
             self._wake.set()
 
-    async def flush(self, session: aiohttp.ClientSession) -> None:
-        while self.pending:
-            batch = self.pending[: self.batch]
-            del self.pending[: self.batch]
+    async def flush(self, session: aiohttp.ClientSession, whole_batches_only: bool = False) -> None:
+        """Send the spans pending now, in batches (after a batch filled up: only whole batches, the rest
+        waits for the interval). Spans added meanwhile wait for the next full batch or interval: draining
+        them too would post a tiny batch every few requests under steady traffic."""
+        left = len(self.pending)
+        if whole_batches_only:
+            left -= left % self.batch
+        while left > 0 and self.pending:
+            batch = self.pending[: min(self.batch, left)]
+            del self.pending[: len(batch)]
+            left -= len(batch)
             status = 0
             try:
                 async with session.post(

@@ -48,19 +48,6 @@ class ProxyMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.requests = LoopCounter(
-            "inferlane_requests_total",
-            "Requests answered, by route, backend, HTTP status and error kind (none when upstream answered).",
-            ["route", "backend", "status", "error_kind"],
-            r,
-        )
-        self.request_duration = LoopHistogram(
-            "inferlane_request_duration_seconds",
-            "Time from request received to response fully sent (streams included).",
-            ["route", "backend"],
-            r,
-            LATENCY_BUCKETS,
-        )
         self.upstream_attempts = LoopCounter(
             "inferlane_upstream_attempts_total",
             "Attempts sent to endpoints, by result (success, 5xx, local_failure, abandoned).",
@@ -93,7 +80,6 @@ class ProxyMetrics:
             "1 if the last config (re)load succeeded, 0 if the running config is older than the file.",
             registry=r,
         )
-        self._request_children: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}
         self._attempt_children: dict[tuple[str, str, str], Any] = {}
         self._define_genai(r)
         self._define_routing(r)
@@ -108,9 +94,27 @@ class ProxyMetrics:
         """The seed's names and the GenAI request family (fed by observability/)."""
         seed_labels = ["service", "route", "model", "version"]
         #: every finished request's duration, observed once per request by the recorder under its key
-        #: (route, backend, model, version, status, token range); the four seed families below are
-        #: projections of it, summed at scrape time
+        #: (route, backend, model, version, status, token range, error kind); inferlane_requests_total,
+        #: inferlane_request_duration_seconds and the four seed families below are projections of it,
+        #: summed at scrape time
         self.request_latencies = KeyedHistograms(LATENCY_BUCKETS, DEFAULT_BUCKETS)
+        self.requests = ProjectedCounter(
+            "inferlane_requests_total",
+            "Requests answered, by route, backend, HTTP status and error kind (none when upstream answered).",
+            ["route", "backend", "status", "error_kind"],
+            r,
+            self.request_latencies,
+            lambda k: ((k[0], k[1], str(k[4]), k[6] or "none"), True),
+        )
+        self.request_duration = ProjectedHistogram(
+            "inferlane_request_duration_seconds",
+            "Time from request received to response fully sent (streams included).",
+            ["route", "backend"],
+            r,
+            LATENCY_BUCKETS,
+            self.request_latencies,
+            lambda k: ((k[0], k[1]), True),
+        )
         self.http_requests = ProjectedCounter(
             "http_requests_total",
             "Requests answered (seed name): service is the backend, code the status class (2xx..5xx).",
@@ -369,19 +373,6 @@ class ProxyMetrics:
             ["model", "kind"],
             registry=r,
         )
-
-    def observe_request(self, route: str, backend: str, status: str, error_kind: str, seconds: float) -> None:
-        """Count one answered request and its duration (label children cached: this is the hot path)."""
-        key = (route, backend, status, error_kind)
-        children = self._request_children.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(route, backend, status, error_kind),
-                self.request_duration.labels(route, backend),
-            )
-            self._request_children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
 
     #: distinct ``model_name`` values kept on the decision counter; later ones count as ``other``
     MAX_ROUTED_MODEL_NAMES = 200

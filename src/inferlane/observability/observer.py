@@ -47,8 +47,12 @@ class Observer:
 
     def finished(self, ctx: RequestContext | None, status: int, error_kind: str, seconds: float) -> None:
         """The edge's finished-request hook: settle the usage, record metrics, export the trace."""
-        usage = settle_usage(ctx, status) if ctx is not None else None
-        self.recorder.record(ctx, status, seconds, usage)
+        usage = None
+        if ctx is not None:
+            usage = ctx.usage
+            if type(usage) is not Usage:  # not reported (or not a Usage): estimated where that applies
+                usage = settle_usage(ctx, status)
+        self.recorder.record(ctx, status, error_kind, seconds, usage)
         if self.tracer is not None and ctx is not None:
             self.tracer.finish(ctx, status, error_kind, seconds)
 

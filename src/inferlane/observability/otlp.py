@@ -9,7 +9,7 @@ wire format costs a few µs. Field numbers follow opentelemetry-proto ``trace/v1
 from __future__ import annotations
 
 import struct
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
 
 Attributes = Mapping[str, str | int | float | bool]
@@ -35,12 +35,19 @@ def varint(n: int) -> bytes:
     return bytes(out)
 
 
-def field(tag: int, payload: bytes) -> bytes:
-    """A length-delimited field (``tag`` already holds the field number and wire type 2)."""
-    size = len(payload)
+def prefix(tag: int, size: int) -> bytes:
+    """The tag and length of a length-delimited field (``tag`` already holds the field number and wire
+    type 2)."""
     if size < 0x80:
-        return bytes((tag, size)) + payload
-    return bytes((tag,)) + varint(size) + payload
+        return bytes((tag, size))
+    if size < 0x4000:
+        return bytes((tag, (size & 0x7F) | 0x80, size >> 7))
+    return bytes((tag,)) + varint(size)
+
+
+def field(tag: int, payload: bytes) -> bytes:
+    """A length-delimited field."""
+    return prefix(tag, len(payload)) + payload
 
 
 def _remember(cache: dict[_K, bytes], key: _K, encoded: bytes, limit: int) -> bytes:
@@ -49,6 +56,20 @@ def _remember(cache: dict[_K, bytes], key: _K, encoded: bytes, limit: int) -> by
         cache.clear()
     cache[key] = encoded
     return encoded
+
+
+def framed_span(
+    head: bytes, name_kind: bytes, start_ns: int, end_ns: int, attributes: bytes, error: bool
+) -> bytes:
+    """A ``Span`` framed as a ``ScopeSpans.spans`` (2) entry. ``head`` holds its trace id, span id and
+    parent span id (fields 1, 2, 4), ``name_kind`` its name and kind (:meth:`OtlpEncoder.name_kind`),
+    ``attributes`` its encoded attributes."""
+    times = _TIMES.pack(0x39, start_ns, 0x41, end_ns)
+    body = b"".join((head, name_kind, times, attributes, _STATUS_ERROR if error else b""))
+    size = len(body)
+    if size < 0x4000:  # most spans: a two-byte length, without a call
+        return bytes((0x12, (size & 0x7F) | 0x80, size >> 7) if size >= 0x80 else (0x12, size)) + body
+    return prefix(0x12, size) + body
 
 
 class OtlpEncoder:
@@ -60,25 +81,32 @@ class OtlpEncoder:
 
     def __init__(self, resource: Attributes, scope: str = "inferlane") -> None:
         self._keys: dict[str, bytes] = {}
-        self._attributes: dict[type, dict[tuple[str, str | int | float | bool], bytes]] = {str: {}, int: {}}
-        self._names: dict[str, bytes] = {}
-        self._blocks: dict[Hashable, bytes] = {}
+        self._attributes: dict[tuple[str, str | int | float | bool], bytes] = {}
+        self._names: dict[tuple[str, int], bytes] = {}
         resource_body = b"".join(field(0x0A, self.key_value(k, v)) for k, v in resource.items())
         self._resource = field(0x0A, resource_body)  # ResourceSpans.resource (1)
         self._scope = field(0x0A, field(0x0A, scope.encode()))  # ScopeSpans.scope (1) = {name (1)}
 
+    def key(self, key: str) -> bytes:
+        """``KeyValue.key`` (1), encoded once per key."""
+        encoded = self._keys.get(key)
+        if encoded is None:
+            encoded = self._keys[key] = field(0x0A, key.encode())
+        return encoded
+
     def key_value(self, key: str, value: str | int | float | bool) -> bytes:
-        encoded_key = self._keys.get(key)
-        if encoded_key is None:
-            encoded_key = self._keys[key] = field(0x0A, key.encode())  # KeyValue.key (1)
-        if isinstance(value, bool):
+        encoded_key = self.key(key)
+        kind = type(value)
+        if kind is str:
+            any_value = field(0x0A, value.encode())  # type: ignore[union-attr]  # string_value (1)
+        elif kind is bool:
             any_value = b"\x10\x01" if value else b"\x10\x00"  # bool_value (2)
         elif isinstance(value, int):
             any_value = b"\x18" + varint(value & _U64)  # int_value (3), int64 two's complement
         elif isinstance(value, float):
             any_value = b"\x21" + _DOUBLE.pack(value)  # double_value (4)
         else:
-            any_value = field(0x0A, str(value).encode())  # string_value (1)
+            any_value = field(0x0A, str(value).encode())
         return encoded_key + field(0x12, any_value)  # KeyValue.value (2)
 
     def span(
@@ -92,49 +120,58 @@ class OtlpEncoder:
         end_ns: int,
         attributes: Attributes,
         error: bool = False,
-        block: bytes = b"",
     ) -> bytes:
-        """One ``Span`` message body; ``block`` is attributes already encoded (:meth:`store_block`)."""
-        encoded_name = self._names.get(name)
-        if encoded_name is None:  # name (5)
-            encoded_name = _remember(self._names, name, field(0x2A, name.encode()), self.CACHE_LIMIT)
-        parts = [b"\x0a\x10" + trace_id + b"\x12\x08" + span_id]  # trace_id (1), span_id (2)
+        """One span, framed for :meth:`request`."""
+        head = b"\x0a\x10" + trace_id + b"\x12\x08" + span_id  # trace_id (1), span_id (2)
         if parent_id is not None:
-            parts.append(b"\x22\x08" + parent_id)  # parent_span_id (4)
-        parts.append(encoded_name)
-        parts.append(_KINDS[kind])
-        parts.append(_TIMES.pack(0x39, start_ns, 0x41, end_ns))
-        if block:
-            parts.append(block)
-        caches = self._attributes
-        for item in attributes.items():
-            cache = caches.get(type(item[1]))  # one per type: (k, 1) and (k, True) are equal keys
-            encoded = cache.get(item) if cache is not None else None
-            if encoded is None:
-                encoded = field(0x4A, self.key_value(*item))  # attributes (9)
-                if cache is not None:
-                    _remember(cache, item, encoded, self.CACHE_LIMIT)
-            parts.append(encoded)
-        if error:
-            parts.append(_STATUS_ERROR)
-        return b"".join(parts)
+            head += b"\x22\x08" + parent_id  # parent_span_id (4)
+        return framed_span(
+            head, self.name_kind(name, kind), start_ns, end_ns, self.attributes(attributes), error
+        )
+
+    def name_kind(self, name: str, kind: int) -> bytes:
+        """A span's name (5) and kind (6), encoded together and kept for reuse."""
+        encoded = self._names.get((name, kind))
+        if encoded is None:
+            encoded = _remember(
+                self._names, (name, kind), field(0x2A, name.encode()) + _KINDS[kind], self.CACHE_LIMIT
+            )
+        return encoded
+
+    def attributes(self, attributes: Attributes) -> bytes:
+        """Span attributes (9). String and int ones are encoded once and kept while the cache has room
+        (methods, models, routes, statuses repeat), so a key must keep one type, as the semantic
+        conventions define: ``("k", 1)`` and ``("k", True)`` are the same cache key."""
+        cache = self._attributes
+        return b"".join([cache.get(item) or self._attribute(item) for item in attributes.items()])
+
+    def _attribute(self, item: tuple[str, str | int | float | bool]) -> bytes:
+        encoded = self.attribute(*item)
+        if type(item[1]) is str or type(item[1]) is int:
+            _remember(self._attributes, item, encoded, self.CACHE_LIMIT)
+        return encoded
 
     def attribute(self, key: str, value: str | int | float | bool) -> bytes:
         """One span attribute, encoded and not cached (for values that never repeat)."""
+        if type(value) is str:  # a short string (a request id): every length fits in one byte
+            raw = value.encode()
+            encoded_key = self.key(key)
+            size = len(encoded_key) + len(raw) + 4
+            if size < 0x80:
+                return bytes((0x4A, size)) + encoded_key + bytes((0x12, len(raw) + 2, 0x0A, len(raw))) + raw
         return field(0x4A, self.key_value(key, value))  # attributes (9)
 
-    def cached_block(self, key: Hashable) -> bytes | None:
-        """Span attributes that repeat together (a route's, an endpoint's), encoded by :meth:`store_block`
-        under a cheap ``key`` (a flat tuple of what the items are made from)."""
-        return self._blocks.get(key)
-
-    def store_block(self, key: Hashable, items: tuple[tuple[str, str | int | float | bool], ...]) -> bytes:
-        """Encode ``items`` once and keep them under ``key`` for :meth:`cached_block`."""
-        encoded = b"".join(field(0x4A, self.key_value(k, v)) for k, v in items)  # attributes (9)
-        return _remember(self._blocks, key, encoded, self.CACHE_LIMIT)
-
-    def request(self, spans: Iterable[bytes]) -> bytes:
-        """An ``ExportTraceServiceRequest`` carrying ``spans`` under this resource and scope."""
-        scope_spans = self._scope + b"".join(field(0x12, span) for span in spans)  # ScopeSpans.spans (2)
-        resource_spans = self._resource + field(0x12, scope_spans)  # ResourceSpans.scope_spans (2)
-        return field(0x0A, resource_spans)  # ExportTraceServiceRequest.resource_spans (1)
+    def request(self, spans: Sequence[bytes]) -> bytes:
+        """An ``ExportTraceServiceRequest`` carrying ``spans`` under this resource and scope, joined in one
+        copy (a batch is ~150 KB)."""
+        scope_spans = len(self._scope) + sum(map(len, spans))  # each span is framed as ScopeSpans.spans (2)
+        scope_prefix = prefix(0x12, scope_spans)  # ResourceSpans.scope_spans (2)
+        resource_spans = len(self._resource) + len(scope_prefix) + scope_spans
+        parts = [
+            prefix(0x0A, resource_spans),
+            self._resource,
+            scope_prefix,
+            self._scope,
+        ]  # resource_spans (1)
+        parts.extend(spans)
+        return b"".join(parts)

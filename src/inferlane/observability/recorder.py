@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from inferlane.model import Endpoint
     from inferlane.pipeline.context import RequestContext
 
-Key = tuple[str, str, str, str, int, str]  # route, backend, model, version, status, token range
+Key = tuple[str, str, str, str, int, str, str]  # route, backend, model, version, status, token range, error
 TOKEN_TYPES = ("input", "output", "cached")
 
 
@@ -29,10 +29,11 @@ class _Children:
     __slots__ = ("key", "latency", "m", "overhead", "tokens", "tpot", "ttft")
 
     def __init__(self, m: ProxyMetrics, key: Key) -> None:
-        route, backend, model, version, _, _ = key
+        route, backend, model, version = key[:4]
         self.m = m
         self.key = key
-        #: the one duration observation behind http_requests_total, http_request_duration_seconds,
+        #: the one duration observation behind inferlane_requests_total and
+        #: inferlane_request_duration_seconds, http_requests_total, http_request_duration_seconds,
         #: inference_latency_ms and ai_router_request_latency_seconds (metrics.py projects it)
         self.latency = m.request_latencies.child(key)
         self.ttft = m.ttft.labels(route, backend, model, version)
@@ -44,7 +45,7 @@ class _Children:
     def token_children(self, estimated: bool) -> tuple[CounterChild, ...]:
         children = self.tokens.get(estimated)
         if children is None:
-            route, backend, model, version, _, _ = self.key
+            route, backend, model, version = self.key[:4]
             flag = "true" if estimated else "false"
             children = self.tokens[estimated] = tuple(
                 self.m.tokens.labels(route, backend, model, version, kind, flag) for kind in TOKEN_TYPES
@@ -79,15 +80,25 @@ class RequestRecorder:
             child = self._upstream[endpoint.id] = self.m.upstream_latency.labels(backend, endpoint.authority)
         child.observe(seconds)
 
-    def record(self, ctx: RequestContext | None, status: int, seconds: float, usage: Usage | None) -> None:
+    def record(
+        self, ctx: RequestContext | None, status: int, error_kind: str, seconds: float, usage: Usage | None
+    ) -> None:
         if ctx is None:
-            key: Key = (NONE, NONE, NONE, NONE, status, NONE)
+            key: Key = (NONE, NONE, NONE, NONE, status, NONE, error_kind)
             (self._children.get(key) or self._new_children(key)).latency.observe(seconds)
             return
         obs = ctx.observation
         label = ctx.model or ctx.requested_model or (obs.model_label if obs is not None else None)
         model = label if label in self.models.kept else self.models(label)
-        key = (ctx.route, ctx.backend or NONE, model, ctx.version or NONE, status, ctx.token_range)
+        key = (
+            ctx.route,
+            ctx.backend or NONE,
+            model,
+            ctx.version or NONE,
+            status,
+            ctx.token_range,
+            error_kind,
+        )
         children = self._children.get(key) or self._new_children(key)
         children.latency.observe(seconds)
         if obs is not None:

@@ -2,33 +2,77 @@
 
 Root: a SERVER span ``{gen_ai.operation.name} {gen_ai.request.model}`` (or ``{method} {route}``) with the
 GenAI attributes; children: ``route`` (decide stages), ``queue`` (admission/batching wait), spans other
-stages added, and one CLIENT span ``{method} {host:port}`` per upstream attempt (its id was sent upstream as
-``traceparent``), with the GenAI request attributes too.
+stages added (``batch``), and one CLIENT span ``{method} {host:port}`` per upstream attempt (its id was sent
+upstream as ``traceparent``), with the GenAI request attributes too.
+
+What repeats across requests of one route (the root's name and static attributes) or one endpoint (an
+attempt's) is encoded once into a :class:`Template`; a request adds only its ids, times and the few
+attributes that change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from inferlane.observability.otlp import KIND_CLIENT, KIND_INTERNAL, KIND_SERVER, OtlpEncoder
+from inferlane.observability.otlp import (
+    KIND_CLIENT,
+    KIND_INTERNAL,
+    KIND_SERVER,
+    Attributes,
+    OtlpEncoder,
+    framed_span,
+)
 from inferlane.observability.usage import Usage
 
+_V = TypeVar("_V")
+
 if TYPE_CHECKING:
+    from inferlane.observability.observation import Attempt, Observation
     from inferlane.observability.tracing import RequestTrace
     from inferlane.pipeline.context import RequestContext
 
-_REQUEST_PARAMETERS = (
-    ("max_tokens", "gen_ai.request.max_tokens"),
-    ("max_completion_tokens", "gen_ai.request.max_tokens"),
-    ("temperature", "gen_ai.request.temperature"),
-    ("top_p", "gen_ai.request.top_p"),
+#: request body keys read for the root span, and their attribute with its type in the GenAI conventions
+_PARAMETER_KEYS = ("max_tokens", "max_completion_tokens", "temperature", "top_p")
+_PARAMETER_ATTRIBUTES: tuple[tuple[str, type[int] | type[float]], ...] = (
+    ("gen_ai.request.max_tokens", int),
+    ("gen_ai.request.max_tokens", int),
+    ("gen_ai.request.temperature", float),
+    ("gen_ai.request.top_p", float),
 )
 _OPERATIONS = (
     ("/chat/completions", "chat"),
     ("/completions", "text_completion"),
     ("/embeddings", "embeddings"),
 )
+
+
+class Template(NamedTuple):
+    """A span's parts that repeat: its encoded name and kind, and its static attributes."""
+
+    operation: str | None
+    name_kind: bytes
+    attributes: bytes
+
+
+class SpanTemplates:
+    """The encoded span parts that repeat, each kept under a flat key of what it is made from: a route's
+    root :class:`Template`, an endpoint's attempt :class:`Template` (with the attempt's outcome), and a
+    root's answer attributes (status, retries, response model, request parameters). Each dict is cleared
+    when it reaches :attr:`OtlpEncoder.CACHE_LIMIT` entries."""
+
+    def __init__(self, encoder: OtlpEncoder) -> None:
+        self.encoder = encoder
+        self.roots: dict[tuple[Any, ...], Template] = {}
+        self.attempts: dict[tuple[Any, ...], Template] = {}
+        self.answers: dict[tuple[Any, ...], bytes] = {}
+        self.route = encoder.name_kind("route", KIND_INTERNAL)
+
+
+def _keep(cache: dict[tuple[Any, ...], _V], key: tuple[Any, ...], value: _V) -> _V:
+    if len(cache) >= OtlpEncoder.CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def operation_of(path: str) -> str | None:
@@ -40,99 +84,15 @@ def operation_of(path: str) -> str | None:
 
 
 def request_spans(
-    encoder: OtlpEncoder,
+    templates: SpanTemplates,
     trace: RequestTrace,
     ctx: RequestContext,
     status: int,
     error_kind: str,
     seconds: float,
-) -> Iterator[bytes]:
+) -> list[bytes]:
     """The encoded spans of one finished request."""
-    offset = ctx.request.received_at - ctx.started
-
-    def ns(t: float) -> int:
-        return int((t + offset) * 1e9)
-
-    trace_id, root_id = trace.trace_id, trace.span_id
-
-    def child(name: str, start: float, end: float, attrs: dict[str, Any]) -> bytes:
-        span_id = trace.new_span_id()
-        return encoder.span(trace_id, span_id, root_id, name, KIND_INTERNAL, ns(start), ns(end), attrs)
-
-    operation = operation_of(ctx.request.path)
-    attributes = _root_attributes(ctx, operation, status, error_kind)
-    obs = ctx.observation
-    if obs is not None and obs.tap is not None and obs.tap.first_token_at is not None:
-        attributes["gen_ai.server.time_to_first_token"] = obs.tap.first_token_at - ctx.started
-    name = f"{operation} {ctx.requested_model}" if operation and ctx.requested_model else None
-    yield encoder.span(
-        trace_id,
-        root_id,
-        trace.parent_id,
-        name or f"{ctx.request.method} {ctx.route}",
-        KIND_SERVER,
-        ns(ctx.started),
-        ns(ctx.started + seconds),
-        attributes,
-        error=status >= 500 or bool(error_kind),
-        # the request id is unique: encoded apart, so it never churns the encoder's attribute caches
-        block=_root_block(encoder, ctx, operation)
-        + encoder.attribute("inferlane.request_id", ctx.request_id),
-    )
-    if obs is None:
-        return
-    yield child("route", ctx.started, obs.decided_at, {})
-    if ctx.queued_s > 0:
-        until = obs.attempts[0].start if obs.attempts else obs.decided_at
-        yield child("queue", until - ctx.queued_s, until, {"inferlane.queued_s": ctx.queued_s})
-    for span_name, start, stop, extra in trace.extra:
-        yield child(span_name, start, stop, dict(extra))
-    yield from _attempt_spans(encoder, trace, ctx, operation, ns)
-
-
-def _attempt_spans(
-    encoder: OtlpEncoder,
-    trace: RequestTrace,
-    ctx: RequestContext,
-    operation: str | None,
-    ns: Callable[[float], int],
-) -> Iterator[bytes]:
-    """One CLIENT span per upstream attempt; the last one lasts until its stream ended."""
-    obs = ctx.observation
-    last = len(obs.attempts) - 1
-    for i, attempt in enumerate(obs.attempts):
-        stop = obs.stream_ended_at if i == last and obs.stream_ended_at is not None else attempt.end
-        dynamic: dict[str, Any] = {"inferlane.attempt": i + 1}
-        if attempt.status:
-            dynamic["http.response.status_code"] = attempt.status
-        if attempt.error_kind:
-            dynamic["error.type"] = attempt.error_kind
-        authority = attempt.endpoint.authority
-        yield encoder.span(
-            trace.trace_id,
-            attempt.span_id or trace.new_span_id(),
-            trace.span_id,
-            f"{ctx.request.method} {authority}",
-            KIND_CLIENT,
-            ns(attempt.start),
-            ns(stop),
-            dynamic,
-            attempt.status >= 500 or bool(attempt.error_kind),
-            _attempt_block(encoder, ctx, attempt.endpoint.backend, authority, operation),
-        )
-
-
-def _attempt_block(
-    encoder: OtlpEncoder, ctx: RequestContext, backend: str, authority: str, operation: str | None
-) -> bytes:
-    key = ("attempt", backend, authority, operation, ctx.model)
-    block = encoder.cached_block(key)
-    if block is None:
-        block = encoder.store_block(key, _attempt_static(ctx, backend, authority, operation))
-    return block
-
-
-def _root_block(encoder: OtlpEncoder, ctx: RequestContext, operation: str | None) -> bytes:
+    encoder = templates.encoder
     request = ctx.request
     key = (
         request.method,
@@ -141,37 +101,98 @@ def _root_block(encoder: OtlpEncoder, ctx: RequestContext, operation: str | None
         request.headers.get("host"),
         ctx.backend,
         ctx.version,
-        operation,
         ctx.requested_model,
     )
-    block = encoder.cached_block(key)
-    if block is None:
-        block = encoder.store_block(key, _root_static(ctx, operation))
-    return block
+    root = templates.roots.get(key) or _keep(templates.roots, key, _root_template(encoder, ctx))
+    started = ctx.started
+    offset = request.received_at - started  # wall-clock time of the edge's monotonic clock
+    obs = ctx.observation
+    attributes = (
+        root.attributes
+        + _answer_attributes(templates, ctx, root.operation, status, error_kind)
+        + encoder.attributes(_usage_attributes(ctx, obs))
+        + encoder.attribute("inferlane.request_id", ctx.request_id)  # unique: not cached
+    )
+    parent = b"\x22\x08" + trace.parent_id if trace.parent_id is not None else b""
+    spans = [
+        framed_span(
+            trace.head + trace.span_id + parent,
+            root.name_kind,
+            int(request.received_at * 1e9),
+            int((started + seconds + offset) * 1e9),
+            attributes,
+            status >= 500 or bool(error_kind),
+        )
+    ]
+    if obs is None:
+        return spans
+    under_root = b"\x22\x08" + trace.span_id  # parent_span_id (4) of every child
+    spans.append(
+        framed_span(
+            trace.head + trace.new_span_id() + under_root,
+            templates.route,
+            int(request.received_at * 1e9),
+            int((obs.decided_at + offset) * 1e9),
+            b"",
+            False,
+        )
+    )
+    if ctx.queued_s > 0 or trace.extra:
+        spans.extend(_stage_spans(encoder, trace, ctx, obs, offset, under_root))
+    last = len(obs.attempts) - 1
+    for i, attempt in enumerate(obs.attempts):
+        stop = obs.stream_ended_at if i == last and obs.stream_ended_at is not None else attempt.end
+        template = _attempt_template(templates, ctx, i, attempt, root.operation)
+        spans.append(
+            framed_span(
+                trace.head + (attempt.span_id or trace.new_span_id()) + under_root,
+                template.name_kind,
+                int((attempt.start + offset) * 1e9),
+                int((stop + offset) * 1e9),
+                template.attributes,
+                attempt.status >= 500 or bool(attempt.error_kind),
+            )
+        )
+    return spans
 
 
-def _attempt_static(
-    ctx: RequestContext, backend: str, authority: str, operation: str | None
-) -> tuple[tuple[str, Any], ...]:
-    host, _, port = authority.rpartition(":")
-    items: list[tuple[str, Any]] = [("server.address", host or authority), ("inferlane.backend", backend)]
-    if port.isdigit():
-        items.append(("server.port", int(port)))
-    if operation:
-        items.append(("gen_ai.operation.name", operation))
-    if ctx.model:
-        items.append(("gen_ai.request.model", ctx.model))
-    return tuple(items)
+def _stage_spans(
+    encoder: OtlpEncoder,
+    trace: RequestTrace,
+    ctx: RequestContext,
+    obs: Observation,
+    offset: float,
+    under_root: bytes,
+) -> list[bytes]:
+    """``queue`` (time waiting in admission or batching queues) and the spans stages added."""
+    children: list[tuple[str, float, float, Attributes]] = []
+    if ctx.queued_s > 0:
+        until = obs.attempts[0].start if obs.attempts else obs.decided_at
+        children.append(("queue", until - ctx.queued_s, until, {"inferlane.queued_s": ctx.queued_s}))
+    children.extend(trace.extra)
+    return [
+        framed_span(
+            trace.head + trace.new_span_id() + under_root,
+            encoder.name_kind(name, KIND_INTERNAL),
+            int((start + offset) * 1e9),
+            int((end + offset) * 1e9),
+            encoder.attributes(attributes),
+            False,
+        )
+        for name, start, end, attributes in children
+    ]
 
 
-def _root_static(ctx: RequestContext, operation: str | None) -> tuple[tuple[str, Any], ...]:
-    """The root span's attributes that repeat across requests of one route and model."""
+def _root_template(encoder: OtlpEncoder, ctx: RequestContext) -> Template:
+    """The root span's name and the attributes that repeat across requests of one route and model."""
+    request = ctx.request
+    operation = operation_of(request.path)
     items: list[tuple[str, Any]] = [
-        ("http.request.method", ctx.request.method),
-        ("url.path", ctx.request.path),
+        ("http.request.method", request.method),
+        ("url.path", request.path),
         ("inferlane.route", ctx.route),
     ]
-    host = ctx.request.headers.get("host")
+    host = request.headers.get("host")
     if host:
         items.append(("server.address", host.rpartition(":")[0] or host))
     if ctx.backend:
@@ -182,37 +203,85 @@ def _root_static(ctx: RequestContext, operation: str | None) -> tuple[tuple[str,
         items.append(("gen_ai.operation.name", operation))
         if ctx.requested_model:
             items.append(("gen_ai.request.model", ctx.requested_model))
-    return tuple(items)
+    name = f"{operation} {ctx.requested_model}" if operation and ctx.requested_model else None
+    name_kind = encoder.name_kind(name or f"{request.method} {ctx.route}", KIND_SERVER)
+    return Template(operation, name_kind, encoder.attributes(dict(items)))
 
 
-def _root_attributes(
-    ctx: RequestContext, operation: str | None, status: int, error_kind: str
-) -> dict[str, Any]:
-    """The root span's attributes that change per request."""
-    attributes: dict[str, Any] = {
-        "http.response.status_code": status,
-        "inferlane.retries": ctx.retries,
-    }
-    if error_kind:
-        attributes["error.type"] = error_kind
-    if operation is None:
-        return attributes
-    json = ctx.json
-    if json is not None:
-        for key, name in _REQUEST_PARAMETERS:
-            value = json.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                attributes[name] = value
+def _attempt_template(
+    templates: SpanTemplates, ctx: RequestContext, index: int, attempt: Attempt, operation: str | None
+) -> Template:
+    """An attempt's name and attributes: its endpoint's, the request model's and its outcome's."""
+    endpoint = attempt.endpoint
+    key = (ctx.request.method, endpoint.id, operation, ctx.model, index, attempt.status, attempt.error_kind)
+    template = templates.attempts.get(key)
+    if template is not None:
+        return template
+    authority = endpoint.authority
+    host, _, port = authority.rpartition(":")
+    items: dict[str, Any] = {"server.address": host or authority, "inferlane.backend": endpoint.backend}
+    if port.isdigit():
+        items["server.port"] = int(port)
+    if operation:
+        items["gen_ai.operation.name"] = operation
+    if ctx.model:
+        items["gen_ai.request.model"] = ctx.model
+    items["inferlane.attempt"] = index + 1
+    if attempt.status:
+        items["http.response.status_code"] = attempt.status
+    if attempt.error_kind:
+        items["error.type"] = attempt.error_kind
+    encoder = templates.encoder
+    name_kind = encoder.name_kind(f"{ctx.request.method} {authority}", KIND_CLIENT)
+    return _keep(templates.attempts, key, Template(operation, name_kind, encoder.attributes(items)))
+
+
+def _answer_attributes(
+    templates: SpanTemplates, ctx: RequestContext, operation: str | None, status: int, error_kind: str
+) -> bytes:
+    """The root's attributes about the answer, which repeat across requests: status, retries, error,
+    response model, and (for GenAI operations) the request parameters."""
     obs = ctx.observation
     answered = None
     if obs is not None:
         answered = obs.tap.model if obs.tap is not None else obs.response_model
-    if answered or ctx.model:
-        attributes["gen_ai.response.model"] = answered or ctx.model
+    json = ctx.json if operation is not None else None
+    parameters = tuple(map(json.get, _PARAMETER_KEYS)) if json is not None else ()
+    key = (status, ctx.retries, error_kind, operation, answered or ctx.model, parameters)
+    try:
+        return templates.answers[key]
+    except KeyError:
+        block = templates.encoder.attributes(_answer(key))
+        return _keep(templates.answers, key, block)
+    except TypeError:  # a parameter that is a list or an object: not a valid value, not hashable
+        return templates.encoder.attributes(_answer(key))
+
+
+def _answer(key: tuple[Any, ...]) -> dict[str, Any]:
+    status, retries, error_kind, operation, model, parameters = key
+    attributes: dict[str, Any] = {"http.response.status_code": status, "inferlane.retries": retries}
+    if error_kind:
+        attributes["error.type"] = error_kind
+    if operation is None:
+        return attributes
+    for (name, kind), value in zip(_PARAMETER_ATTRIBUTES, parameters, strict=True):
+        if value is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            attributes[name] = kind(value)
+    if model:
+        attributes["gen_ai.response.model"] = model
+    return attributes
+
+
+def _usage_attributes(ctx: RequestContext, obs: Observation | None) -> dict[str, Any]:
+    """The root's attributes that change with every request: tokens and time to first token."""
+    attributes: dict[str, Any] = {}
     usage = ctx.usage
     if isinstance(usage, Usage):
         attributes["gen_ai.usage.input_tokens"] = usage.input_tokens
         attributes["gen_ai.usage.output_tokens"] = usage.output_tokens
         if usage.estimated:
             attributes["inferlane.usage.estimated"] = True
+    tap = obs.tap if obs is not None else None
+    if tap is not None and tap.first_token_at is not None:
+        attributes["gen_ai.server.time_to_first_token"] = tap.first_token_at - ctx.started
     return attributes

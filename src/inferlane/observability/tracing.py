@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from inferlane.config.observability import TracingConfig
 from inferlane.observability.export import OtlpExporter, ResultHook
 from inferlane.observability.otlp import Attributes, OtlpEncoder
-from inferlane.observability.spans import request_spans
+from inferlane.observability.spans import SpanTemplates, request_spans
 from inferlane.observability.traceparent import format_traceparent, parse_traceparent
 
 if TYPE_CHECKING:
@@ -32,13 +32,15 @@ Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 class RequestTrace:
     """The ids of one sampled request's trace, and spans other stages added."""
 
-    __slots__ = ("extra", "parent_id", "rng", "span_id", "trace_id")
+    __slots__ = ("extra", "head", "parent_id", "rng", "span_id", "trace_id")
 
-    def __init__(self, trace_id: bytes, span_id: bytes, parent_id: bytes | None, rng: random.Random) -> None:
+    def __init__(self, trace_id: bytes, parent_id: bytes | None, rng: random.Random) -> None:
         self.trace_id = trace_id
-        self.span_id = span_id
+        #: trace_id (1) and the span_id (2) tag: every span of the trace starts with these bytes
+        self.head = b"\x0a\x10" + trace_id + b"\x12\x08"
         self.parent_id = parent_id
         self.rng = rng
+        self.span_id = self.new_span_id()
         self.extra: list[tuple[str, float, float, Attributes]] = []
 
     def new_span_id(self) -> bytes:
@@ -59,6 +61,7 @@ class Tracer:
         self.ratio = config.sample_ratio
         self.rng = random.Random()
         self.encoder = OtlpEncoder({"service.name": config.service_name, "telemetry.sdk.name": "inferlane"})
+        self.templates = SpanTemplates(self.encoder)
         self.exporter = OtlpExporter(config, self.encoder, on_result, interval=config.export_interval)
         self._task: asyncio.Task[Any] | None = None
         self._close_timeout = config.export_timeout + 1.0
@@ -75,22 +78,19 @@ class Tracer:
 
     def begin(self, ctx: RequestContext) -> RequestTrace | None:
         """The request's trace when it is sampled: the caller's (``traceparent``) or a new one."""
-        parent = parse_traceparent(ctx.request.headers.get("traceparent"))
-        if parent is not None:
-            trace_hex, parent_hex, flags = parent
-            if not flags & 1:
+        header = ctx.request.headers.get("traceparent")
+        parent = parse_traceparent(header) if header is not None else None
+        if parent is None:
+            if self.rng.random() >= self.ratio:
                 return None
-            trace_id, parent_id = bytes.fromhex(trace_hex), bytes.fromhex(parent_hex)
-        elif self.rng.random() >= self.ratio:
+            return RequestTrace((self.rng.getrandbits(128) or 1).to_bytes(16, "big"), None, self.rng)
+        trace_hex, parent_hex, flags = parent
+        if not flags & 1:
             return None
-        else:
-            trace_id, parent_id = (self.rng.getrandbits(128) or 1).to_bytes(16, "big"), None
-        trace = RequestTrace(trace_id, b"", parent_id, self.rng)
-        trace.span_id = trace.new_span_id()
-        return trace
+        return RequestTrace(bytes.fromhex(trace_hex), bytes.fromhex(parent_hex), self.rng)
 
     def finish(self, ctx: RequestContext, status: int, error_kind: str, seconds: float) -> None:
         obs = ctx.observation
         trace = obs.trace if obs is not None else self.begin(ctx)
         if trace is not None:
-            self.exporter.add(list(request_spans(self.encoder, trace, ctx, status, error_kind, seconds)))
+            self.exporter.add(request_spans(self.templates, trace, ctx, status, error_kind, seconds))

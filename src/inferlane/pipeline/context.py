@@ -93,6 +93,7 @@ class RequestContext:
         self.token_range: str = "-"
         self.backend: str | None = None
         self.upstream_path: str = request.target
+        #: headers the proxy sets on the upstream request, by lower-case name (they replace the client's)
         self.upstream_headers: dict[str, str] = {}
         self.response_headers: dict[str, str] = {}
         self.tried: list[Endpoint] = []

@@ -50,7 +50,8 @@ class Edge:
         self.access_log = access_log
         self.clock = clock
         self.in_flight = 0
-        #: observers of finished requests (status page, analysis); each must be cheap and never raise
+        #: observers of finished requests (metrics and traces, status page, rollout analysis); each must be
+        #: cheap and never raise
         self.finished_hooks: list[FinishedHook] = []
         metrics.watch_in_flight(lambda: self.in_flight)
 
@@ -64,7 +65,6 @@ class Edge:
         if self.in_flight >= self.config.max_concurrent_requests:
             limit = self.config.max_concurrent_requests
             error = Overloaded(f"too many concurrent requests (server.maxConcurrentRequests={limit})")
-            self.metrics.requests.labels("-", "-", str(error.status), error.kind).inc()
             for hook in self.finished_hooks:
                 hook(None, error.status, error.kind, 0.0)
             return self._closing(error_response(error, extra))
@@ -146,12 +146,10 @@ class Edge:
         error_kind: str,
         outcome: StreamOutcome,
     ) -> None:
-        route = ctx.route if ctx is not None else "-"
-        backend = (ctx.backend if ctx is not None else None) or "-"
         elapsed = self.clock() - started
         if ctx is not None and outcome.first_byte_at is not None:
             ctx.first_byte_at = outcome.first_byte_at
-        self.metrics.observe_request(route, backend, str(status), error_kind or "none", elapsed)
+        # the request counters and durations too: the observer's hook records them (observability/)
         for hook in self.finished_hooks:  # before the access log: hooks settle usage it reports
             hook(ctx, status, error_kind, elapsed)
         if self.access_log is not None:

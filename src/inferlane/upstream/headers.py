@@ -44,9 +44,8 @@ def upstream_request_headers(
     connection = incoming.get("connection")
     if connection:
         drop = drop | _tokens(connection)
-    if overrides:
-        drop = drop | {k.lower() for k in overrides}
-    out = [(k, v) for k, v in incoming.items() if k.lower() not in drop]
+    # override names are lower-case (``RequestContext.upstream_headers``): no set built per request
+    out = [(k, v) for k, v in incoming.items() if (name := k.lower()) not in drop and name not in overrides]
     forwarded = incoming.get("x-forwarded-for")
     out.append(("X-Forwarded-For", f"{forwarded}, {client_ip}" if forwarded else client_ip))
     out.append(("X-Request-Id", request_id))

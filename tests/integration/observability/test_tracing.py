@@ -3,6 +3,7 @@ W3C traceparent continued from the caller and propagated to the upstream."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -189,3 +190,34 @@ async def test_each_retry_is_its_own_client_span(receiver, upstreams, http):
     assert attempts[0].status.code == 2  # STATUS_CODE_ERROR
     sent = [seen.headers["traceparent"].split("-")[2] for seen in up.requests]
     assert sent == [s.span_id.hex() for s in attempts]
+
+
+async def test_a_merged_batch_is_a_span_in_each_callers_trace(receiver, sim_fleet, http):
+    fleet = await sim_fleet(model="emb", kind="vllm")
+    config = proxy_config({"model": [fleet.replicas[0].url]}, tracing=tracing(receiver))
+    config["batching"] = {"enabled": True, "maxBatchSize": 3, "maxWaitTimeMs": 5000, "strategy": "fixed"}
+    config["routing"] = {"endpoints": [{"path": "/v1/embeddings", "backend": "model", "batchEnabled": True}]}
+    proxy = await start_proxy(config)
+    try:
+
+        async def embed(text: str) -> None:
+            async with http.post(proxy.url + "/v1/embeddings", json={"model": "emb", "input": text}) as resp:
+                assert resp.status == 200
+
+        await asyncio.gather(*(embed(f"text {i}") for i in range(3)))  # one batch of three
+    finally:
+        await proxy.app.shutdown()
+    roots = {s.trace_id: s for s in receiver.spans if s.kind == Span.SPAN_KIND_SERVER}
+    batches = [s for s in receiver.spans if s.name == "batch"]
+    assert len(roots) == 3 and len(batches) == 3
+    for span in batches:
+        root = roots[span.trace_id]
+        assert span.parent_span_id == root.span_id
+        assert root.start_time_unix_nano <= span.start_time_unix_nano <= span.end_time_unix_nano
+        assert span.end_time_unix_nano <= root.end_time_unix_nano
+        attrs = attributes(span.attributes)
+        assert (attrs["inferlane.batch.requests"], attrs["inferlane.batch.size"]) == (3, 3)
+        assert attrs["http.response.status_code"] == 200
+        assert attrs["server.address"] == fleet.replicas[0].url.removeprefix("http://")
+    queued = [s for s in receiver.spans if s.name == "queue"]
+    assert len(queued) >= 2  # the first two callers waited in the queue for the third

@@ -8,7 +8,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from inferlane.observability.otlp import KIND_CLIENT, KIND_SERVER, OtlpEncoder, varint
+from inferlane.observability.otlp import KIND_CLIENT, KIND_SERVER, OtlpEncoder, framed_span, varint
 
 
 def decode(data: bytes) -> ExportTraceServiceRequest:
@@ -55,3 +55,13 @@ def test_long_names_and_values_use_multi_byte_lengths():
     decoded = decode(encoder.request([span] * 300))
     spans = decoded.resource_spans[0].scope_spans[0].spans
     assert len(spans) == 300 and spans[-1].name == long and spans[-1].attributes[0].value.string_value == long
+
+
+@pytest.mark.parametrize("value", ["", "0af7651916cd43dd8448eb211c80319c", "é" * 60, "x" * 500])
+def test_an_uncached_string_attribute_decodes_at_any_length(value):
+    encoder = OtlpEncoder({})
+    head = b"\x0a\x10" + b"\x01" * 16 + b"\x12\x08" + b"\x02" * 8
+    attribute = encoder.attribute("inferlane.request_id", value)
+    span = framed_span(head, encoder.name_kind("root", KIND_SERVER), 0, 1, attribute, False)
+    (decoded,) = decode(encoder.request([span])).resource_spans[0].scope_spans[0].spans
+    assert [(kv.key, kv.value.string_value) for kv in decoded.attributes] == [("inferlane.request_id", value)]

@@ -86,6 +86,9 @@ def test_failed_requests_count_no_tokens_and_no_inference_latency():
     assert sample(metrics, "inference_latency_ms_count", model="m", version="-") == 0
     assert sample(metrics, "http_requests_total", service="pool", route="chat", model="m", version="-",
                   code="5xx", status="502") == 1  # fmt: skip
+    assert sample(metrics, "inferlane_requests_total", route="chat", backend="pool", status="502",
+                  error_kind="upstream_reset") == 1  # fmt: skip
+    assert sample(metrics, "inferlane_request_duration_seconds_sum", route="chat", backend="pool") == 0.3
 
 
 def test_requests_that_never_parsed_are_counted_under_dashes():
@@ -93,3 +96,5 @@ def test_requests_that_never_parsed_are_counted_under_dashes():
     Observer(metrics, Clock()).finished(None, 503, "overloaded", 0.0)
     assert sample(metrics, "http_requests_total", service="-", route="-", model="-", version="-",
                   code="5xx", status="503") == 1  # fmt: skip
+    assert sample(metrics, "inferlane_requests_total", route="-", backend="-", status="503",
+                  error_kind="overloaded") == 1  # fmt: skip

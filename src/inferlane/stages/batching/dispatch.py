@@ -26,6 +26,7 @@ from multidict import CIMultiDict
 
 from inferlane.errors import InferlaneError
 from inferlane.model import Headers, ProxyRequest, ProxyResponse
+from inferlane.observability.observation import Observation
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.contract import Handler
 from inferlane.stages.batching.bisect import Bisection, bisectable
@@ -87,13 +88,17 @@ class Dispatcher:
             await asyncio.gather(*(self._send([item], bisection) for item in live))
             return
         ctx = batch_context(live, merged, payload)
+        traced = [obs for item in live if (obs := item.ctx.observation) is not None and obs.trace is not None]
+        started = traced[0].observer.clock() if traced else 0.0
         try:
             response = await self.call_next(ctx)
         except InferlaneError as error:
+            _batch_spans(traced, started, live, ctx, error.status, error.kind)
             self.observer.failure("upstream")
             for item in live:
                 item.fail(copy_error(error))
             return
+        _batch_spans(traced, started, live, ctx, response.status, "")
         for item in live:
             _learn(item.ctx, ctx)
         await self._answer(live, response, bisection)
@@ -141,6 +146,32 @@ class Dispatcher:
         self.observer.failure("status")
         for item in live:
             item.resolve(_copy(response, raw))
+
+
+def _batch_spans(
+    traced: list[Observation],
+    started: float,
+    items: Sequence[Item],
+    ctx: RequestContext,
+    status: int,
+    error_kind: str,
+) -> None:
+    """A ``batch`` span in each traced caller's trace: the merged upstream call its request was part of."""
+    if not traced:
+        return
+    ended = traced[0].observer.clock()
+    attributes: dict[str, str | int] = {
+        "inferlane.batch.requests": len(items),
+        "inferlane.batch.size": sum(item.size for item in items),
+        "http.response.status_code": status,
+    }
+    if ctx.endpoint is not None:
+        attributes["server.address"] = ctx.endpoint.authority
+    if error_kind:
+        attributes["error.type"] = error_kind
+    for obs in traced:
+        assert obs.trace is not None
+        obs.trace.add_span("batch", started, ended, attributes)
 
 
 def _copy(response: ProxyResponse, body: bytes) -> ProxyResponse:

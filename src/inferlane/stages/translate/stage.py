@@ -51,7 +51,7 @@ class TranslateStage:
         ctx.body = orjson.dumps(chat)
         ctx.upstream_path = chat_target(ctx.upstream_path)
         # the answer is decoded to be translated: ask for it uncompressed
-        ctx.upstream_headers["Accept-Encoding"] = "identity"
+        ctx.upstream_headers["accept-encoding"] = "identity"
         response = await call_next(ctx)
         if response.status != 200:
             return response
