@@ -43,11 +43,20 @@ MODES = ("off", "metrics", "trace10", "trace100")
 PROXY_CPU, CLIENT_CPU = 1, 0
 
 
+#: sample ratio of each tracing mode (``trace0``: the tracer on, no request sampled)
+RATIOS = {"trace0": 0.0, "trace10": 0.1, "trace100": 1.0}
+#: under valgrind the proxy runs ~50x slower, so the default 5 s export timer would post ~50x more often per
+#: request than at real speed; with this interval spans leave in full batches of 512, as under load
+SLOW_EXPORT_INTERVAL = "300s"
+
+
 def config(mode: str, port: int, upstream: int, sink: int) -> dict[str, Any]:
     tracing: dict[str, Any] = {"enabled": False}
-    if mode.startswith("trace"):
-        ratio = 0.1 if mode == "trace10" else 1.0
-        tracing = {"enabled": True, "endpoint": f"http://127.0.0.1:{sink}/v1/traces", "sampleRatio": ratio}
+    if mode in RATIOS:
+        endpoint = f"http://127.0.0.1:{sink}/v1/traces"
+        tracing = {"enabled": True, "endpoint": endpoint, "sampleRatio": RATIOS[mode]}
+        if os.environ.get("INFERLANE_BENCH_SLOW") == "1":
+            tracing["exportInterval"] = SLOW_EXPORT_INTERVAL
     return {
         "server": {"host": "127.0.0.1", "port": port, "adminHost": "127.0.0.1", "adminPort": 0},
         "routing": {"defaultEndpoint": f"http://127.0.0.1:{upstream}"},
@@ -74,6 +83,8 @@ async def serve(mode: str, port: int, upstream: int, sink: int) -> None:
         assert app.listeners is not None
         hooks = app.listeners.edge.finished_hooks
         hooks[hooks.index(app.observer.finished)] = base_counters(app)
+    if app.observer.tracer is not None:
+        app.observer.tracer.rng.seed(1)  # the same sampled requests in every run
     await asyncio.Event().wait()
 
 
@@ -162,7 +173,7 @@ def main() -> None:
         micro()
         return
     if args.callgrind:
-        instructions(MODES, 300)
+        instructions(("off", "metrics", "trace0", "trace10", "trace100"), 600)
         return
     plain, sse, sink_port = free_port(), free_port(), free_port()
     results: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
@@ -224,6 +235,12 @@ def instructions(modes: tuple[str, ...], requests: int, rounds: int = 3) -> None
         median = statistics.median(values)
         spread = f"{median:,.0f} ({min(values):,.0f}–{max(values):,.0f})"
         print(f"| {mode} | {spread} | {(median / base - 1) * 100:+.1f}% |")
+    if {"trace0", "trace100"} <= counts.keys():
+        # a run samples its own ~10% (seeded): the expectation is the untraced cost plus a tenth of a trace's
+        unsampled, traced = statistics.median(counts["trace0"]), statistics.median(counts["trace100"])
+        expected = unsampled + 0.1 * (traced - unsampled)
+        label = "trace10, expected (trace0 + 10% of a trace)"
+        print(f"| {label} | {expected:,.0f} | {(expected / base - 1) * 100:+.1f}% |")
 
 
 def _callgrind(mode: str, kind: str, count: int) -> float:
@@ -237,7 +254,9 @@ def _callgrind(mode: str, kind: str, count: int) -> float:
         with (
             running([*here, "bench.upstream_server", mode_kind, str(upstream)], None, upstream),
             running([*here, "bench.observability_cost", "sink", str(sink_port)], None, sink_port),
-            running(argv, None, port, env={**os.environ, "PYTHONHASHSEED": "0"}) as pid,
+            running(
+                argv, None, port, env={**os.environ, "PYTHONHASHSEED": "0", "INFERLANE_BENCH_SLOW": "1"}
+            ) as pid,
         ):
             uvloop.run(load(port, 50 if kind == "plain" else 8, kind == "stream", concurrency=4))  # warm-up
             subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)
@@ -298,11 +317,11 @@ def micro(count: int = 20000) -> None:
         for _ in range(count):
             one(observer)
         rows.append((label, (time.process_time() - started) / count * 1e6 - base))
-    tap = SseUsageTap(strip=True)
-    tap.feed(CHUNK, 0.0)
+    tap = SseUsageTap(True, time.monotonic)
+    tap.feed(CHUNK)
     started = time.process_time()
     for _ in range(count * 5):
-        tap.feed(CHUNK, 0.0)
+        tap.feed(CHUNK)
     rows.append(("SSE tap, per streamed event", (time.process_time() - started) / count / 5 * 1e6))
     print("\n| observability work | CPU µs |\n|---|---|")  # per request, or per event for the tap
     for label, micros in rows:

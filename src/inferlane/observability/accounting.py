@@ -83,7 +83,7 @@ class AccountingStage:
     def _watch(obs: Observation, ctx: RequestContext, response: ProxyResponse) -> None:
         """Watch the relayed stream: inline in an ``UpstreamStream``, else through a wrapper."""
         assert response.stream is not None
-        tap = SseUsageTap(obs.usage_requested) if response.is_event_stream else None
+        tap = SseUsageTap(obs.usage_requested, obs.observer.clock) if response.is_event_stream else None
         watch = StreamWatch(obs, ctx, tap)
         stream = response.stream
         if isinstance(stream, UpstreamStream) and stream.watch is None:

@@ -8,7 +8,7 @@ allocates per chunk beyond what the SSE tap needs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from inferlane.model import Endpoint
@@ -110,7 +110,7 @@ class StreamWatch:
     usage. Synchronous, so the relay calls it without an extra coroutine per chunk (``UpstreamStream``
     takes it as its ``watch``; other streams are wrapped in :class:`ObservedStream`)."""
 
-    __slots__ = ("_ctx", "_ended", "_obs", "_tail", "_tap")
+    __slots__ = ("_ctx", "_ended", "_obs", "_tail", "_tap", "feed")
 
     def __init__(self, obs: Observation, ctx: RequestContext, tap: SseUsageTap | None) -> None:
         self._obs = obs
@@ -118,16 +118,15 @@ class StreamWatch:
         self._tap = tap
         self._tail = b""
         self._ended = False
+        #: the bytes to relay for a chunk (empty while an SSE event is incomplete): the tap itself, so a
+        #: relayed event costs one call
+        self.feed: Callable[[bytes], bytes] = tap.feed if tap is not None else self._keep_tail
         obs.tap = tap
         obs.stream_started_at = obs.observer.clock()
 
-    def feed(self, chunk: bytes) -> bytes:
-        """The bytes to relay for ``chunk`` (empty while an SSE event is incomplete)."""
-        tap = self._tap
-        if tap is None:
-            self._tail = chunk[-_TAIL:] if len(chunk) >= _TAIL else (self._tail + chunk)[-_TAIL:]
-            return chunk
-        return tap.feed(chunk, self._obs.observer.clock() if tap.first_token_at is None else 0.0)
+    def _keep_tail(self, chunk: bytes) -> bytes:
+        self._tail = chunk[-_TAIL:] if len(chunk) >= _TAIL else (self._tail + chunk)[-_TAIL:]
+        return chunk
 
     def finish(self) -> bytes:
         """The upstream ended: what is left to relay (an unterminated last event)."""

@@ -54,7 +54,9 @@ class Observer:
                 usage = settle_usage(ctx, status)
         self.recorder.record(ctx, status, error_kind, seconds, usage)
         if self.tracer is not None and ctx is not None:
-            self.tracer.finish(ctx, status, error_kind, seconds)
+            obs = ctx.observation
+            if obs is None or obs.trace is not None:  # (not observed: answered by a decide stage)
+                self.tracer.finish(ctx, status, error_kind, seconds)
 
     # --- model_load_time_seconds ---------------------------------------------------------------------
 

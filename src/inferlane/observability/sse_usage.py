@@ -1,4 +1,4 @@
-"""Watching an OpenAI-style SSE stream as it is relayed (pure: no I/O, the caller passes ``now``).
+"""Watching an OpenAI-style SSE stream as it is relayed (pure: no I/O; the caller passes the clock).
 
 It finds the ``usage`` event, the time of the first token and the number of token events, and can drop the
 usage-only event (``"choices":[]``) that the proxy asked for on the client's behalf. Chunks are passed on as
@@ -10,6 +10,7 @@ whole token events, after the first token — costs one ``endswith`` and one ``c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import orjson
 
@@ -48,6 +49,7 @@ def _has_text(event: bytes) -> bool:
 
 class SseUsageTap:
     __slots__ = (
+        "clock",
         "done",
         "first_token_at",
         "model",
@@ -58,9 +60,11 @@ class SseUsageTap:
         "usage",
     )
 
-    def __init__(self, strip: bool) -> None:
+    def __init__(self, strip: bool, clock: Callable[[], float]) -> None:
         #: drop the usage-only event (the client did not ask for usage; the proxy did)
         self.strip = strip
+        #: read once, when the first token arrives
+        self.clock = clock
         self.stripped = False
         self.usage: Usage | None = None
         self.first_token_at: float | None = None
@@ -71,9 +75,8 @@ class SseUsageTap:
         self.model: str | None = None
         self.pending = b""
 
-    def feed(self, chunk: bytes, now: float) -> bytes:
-        """The bytes to relay for ``chunk`` (may be empty while an event is incomplete). ``now`` is used
-        only until the first token has been seen."""
+    def feed(self, chunk: bytes) -> bytes:
+        """The bytes to relay for ``chunk`` (may be empty while an event is incomplete)."""
         if not self.pending and self.first_token_at is not None and chunk.endswith(_TOKEN_END):
             # the hot path: whole token events; one ending in ``]}`` carries no usage (usage follows choices)
             self.token_events += chunk.count(b"\n\n") or chunk.count(b"\r\n\r\n")
@@ -91,14 +94,14 @@ class SseUsageTap:
             # reads that split events (coalesced or cut by the network) still take the cheap path
             self.token_events += complete.count(b"\n\n") or complete.count(b"\r\n\r\n")
             return complete
-        return self._events(complete, now)
+        return self._events(complete)
 
     def finish(self) -> bytes:
         """What is left when the upstream ends: an unterminated last event, relayed as it came."""
         rest, self.pending = self.pending, b""
         return rest
 
-    def _events(self, complete: bytes, now: float) -> bytes:
+    def _events(self, complete: bytes) -> bytes:
         kept: list[bytes] = []
         dropped = False
         for event in _split_events(complete):
@@ -121,7 +124,7 @@ class SseUsageTap:
                     continue
             elif self.first_token_at is not None or b'"role"' not in payload or _has_text(payload):
                 if self.first_token_at is None:
-                    self.first_token_at = now
+                    self.first_token_at = self.clock()
                 self.token_events += 1
             kept.append(event)
         return b"".join(kept) if dropped else complete

@@ -30,7 +30,7 @@ def streamed_request(observer: Observer, clock: Clock, content: str = "abcdefgh"
     obs.generation = True
     obs.upstream_s = 0.050  # one attempt until headers
     obs.stream_started_at = clock.now + 0.050
-    obs.tap = SseUsageTap(strip=True)
+    obs.tap = SseUsageTap(True, clock)
     obs.tap.first_token_at = ctx.started + 0.200
     obs.tap.token_events = 11
     obs.stream_ended(ctx.started + 1.200)  # 1 s of streaming after the first token

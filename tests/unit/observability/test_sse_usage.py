@@ -22,13 +22,30 @@ def token(text: str) -> bytes:
 STREAM = [ROLE, token("Hel"), token("lo "), token("you"), USAGE + DONE]
 
 
+class Clock:
+    """Reads the time set before each chunk (the index of the chunk in :func:`relay`)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def tap_for(strip: bool, clock: Clock | None = None) -> SseUsageTap:
+    return SseUsageTap(strip, clock or Clock())
+
+
 def relay(tap: SseUsageTap, chunks: list[bytes]) -> bytes:
-    out = [tap.feed(chunk, float(i)) for i, chunk in enumerate(chunks)]
+    out = []
+    for i, chunk in enumerate(chunks):
+        tap.clock.now = float(i)  # type: ignore[attr-defined]
+        out.append(tap.feed(chunk))
     return b"".join(out) + tap.finish()
 
 
 def test_strips_the_usage_only_event_and_keeps_everything_else_byte_for_byte():
-    tap = SseUsageTap(strip=True)
+    tap = tap_for(True)
     assert relay(tap, STREAM) == b"".join(STREAM).replace(USAGE, b"")
     assert tap.usage == Usage(7, 3, 4)
     assert (tap.token_events, tap.first_token_at, tap.done, tap.stripped) == (3, 1.0, True, True)
@@ -36,16 +53,16 @@ def test_strips_the_usage_only_event_and_keeps_everything_else_byte_for_byte():
 
 
 def test_keeps_the_usage_event_when_the_client_asked_for_it():
-    tap = SseUsageTap(strip=False)
+    tap = tap_for(False)
     assert relay(tap, STREAM) == b"".join(STREAM)
     assert tap.usage == Usage(7, 3, 4)
     assert not tap.stripped
 
 
 def test_chunks_ending_on_event_boundaries_are_passed_on_as_the_same_objects():
-    tap = SseUsageTap(strip=True)
+    tap = tap_for(True)
     chunks = [ROLE, token("a"), token("b")]
-    outs = [tap.feed(c, 0.0) for c in chunks]
+    outs = [tap.feed(c) for c in chunks]
     assert all(out is chunk for out, chunk in zip(outs, chunks, strict=True))
 
 
@@ -53,7 +70,7 @@ def test_chunks_ending_on_event_boundaries_are_passed_on_as_the_same_objects():
 def test_events_split_across_reads_are_reassembled(size: int):
     whole = b"".join(STREAM)
     pieces = [whole[i : i + size] for i in range(0, len(whole), size)]
-    tap = SseUsageTap(strip=True)
+    tap = tap_for(True)
     assert relay(tap, pieces) == whole.replace(USAGE, b"")
     assert tap.usage == Usage(7, 3, 4)
     assert tap.token_events == 3
@@ -61,13 +78,13 @@ def test_events_split_across_reads_are_reassembled(size: int):
 
 def test_crlf_framed_events():
     events = [e.replace(b"\n\n", b"\r\n\r\n") for e in STREAM]
-    tap = SseUsageTap(strip=True)
+    tap = tap_for(True)
     assert relay(tap, events) == b"".join(events[:-1]) + DONE.replace(b"\n\n", b"\r\n\r\n")
     assert tap.usage == Usage(7, 3, 4)
 
 
 def test_a_cut_stream_has_no_usage_but_counts_token_events_and_relays_the_partial_tail():
-    tap = SseUsageTap(strip=True)
+    tap = tap_for(True)
     out = relay(tap, [ROLE, token("a"), token("b"), b'data: {"partial'])
     assert out.endswith(b'data: {"partial')
     assert tap.usage is None
@@ -77,14 +94,16 @@ def test_a_cut_stream_has_no_usage_but_counts_token_events_and_relays_the_partia
 
 def test_completions_streams_have_no_role_event():
     text = b'data: {"id":"x","object":"text_completion","choices":[{"index":0,"text":"Hi"}]}\n\n'
-    tap = SseUsageTap(strip=False)
-    tap.feed(text, 5.0)
+    clock = Clock()
+    clock.now = 5.0
+    tap = tap_for(False, clock)
+    tap.feed(text)
     assert tap.first_token_at == 5.0
 
 
 def test_continuous_usage_events_count_as_tokens_and_are_never_stripped():
     with_usage = token("x")[:-3] + b',"usage":' + orjson.dumps(USAGE_OBJ) + b"}\n\n"
-    tap = SseUsageTap(strip=True)
+    tap = tap_for(True)
     assert relay(tap, [ROLE, with_usage, DONE]) == ROLE + with_usage + DONE
     assert tap.token_events == 1
     assert tap.usage == Usage(7, 3, 4)
@@ -94,12 +113,12 @@ def test_openai_style_null_usage_on_every_chunk():
     def chunk(text: str) -> bytes:
         return token(text)[:-3] + b',"usage":null}\n\n'
 
-    tap = SseUsageTap(strip=True)
+    tap = tap_for(True)
     assert relay(tap, [chunk("a"), chunk("b"), USAGE, DONE]) == chunk("a") + chunk("b") + DONE
     assert (tap.token_events, tap.usage) == (2, Usage(7, 3, 4))
 
 
 def test_several_token_events_in_one_read_are_all_counted():
-    tap = SseUsageTap(strip=False)
+    tap = tap_for(False)
     relay(tap, [ROLE + token("a"), token("b") + token("c") + token("d"), DONE])
     assert tap.token_events == 4
