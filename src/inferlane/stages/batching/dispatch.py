@@ -88,17 +88,17 @@ class Dispatcher:
             await asyncio.gather(*(self._send([item], bisection) for item in live))
             return
         ctx = batch_context(live, merged, payload)
-        traced = [obs for item in live if (obs := item.ctx.observation) is not None and obs.trace is not None]
-        started = traced[0].observer.clock() if traced else 0.0
+        observed = [obs for item in live if (obs := item.ctx.observation) is not None]
+        started = observed[0].observer.clock() if observed else 0.0
         try:
             response = await self.call_next(ctx)
         except InferlaneError as error:
-            _batch_spans(traced, started, live, ctx, error.status, error.kind)
+            _observe_batch(observed, started, live, ctx, error.status, error.kind)
             self.observer.failure("upstream")
             for item in live:
                 item.fail(copy_error(error))
             return
-        _batch_spans(traced, started, live, ctx, response.status, "")
+        _observe_batch(observed, started, live, ctx, response.status, "")
         for item in live:
             _learn(item.ctx, ctx)
         await self._answer(live, response, bisection)
@@ -148,29 +148,34 @@ class Dispatcher:
             item.resolve(_copy(response, raw))
 
 
-def _batch_spans(
-    traced: list[Observation],
+def _observe_batch(
+    observed: list[Observation],
     started: float,
     items: Sequence[Item],
     ctx: RequestContext,
     status: int,
     error_kind: str,
 ) -> None:
-    """A ``batch`` span in each traced caller's trace: the merged upstream call its request was part of."""
-    if not traced:
+    """The merged upstream call, for each caller's observation: its time counts as the caller's upstream
+    time (not proxy overhead), and a traced caller gets a ``batch`` span."""
+    if not observed:
         return
-    ended = traced[0].observer.clock()
-    attributes: dict[str, str | int] = {
-        "inferlane.batch.requests": len(items),
-        "inferlane.batch.size": sum(item.size for item in items),
-        "http.response.status_code": status,
-    }
-    if ctx.endpoint is not None:
-        attributes["server.address"] = ctx.endpoint.authority
-    if error_kind:
-        attributes["error.type"] = error_kind
-    for obs in traced:
-        assert obs.trace is not None
+    ended = observed[0].observer.clock()
+    attributes: dict[str, str | int] | None = None
+    for obs in observed:
+        obs.upstream_s += ended - started
+        if obs.trace is None:
+            continue
+        if attributes is None:
+            attributes = {
+                "inferlane.batch.requests": len(items),
+                "inferlane.batch.size": sum(item.size for item in items),
+                "http.response.status_code": status,
+            }
+            if ctx.endpoint is not None:
+                attributes["server.address"] = ctx.endpoint.authority
+            if error_kind:
+                attributes["error.type"] = error_kind
         obs.trace.add_span("batch", started, ended, attributes)
 
 
