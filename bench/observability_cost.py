@@ -17,6 +17,7 @@ gives the median over rounds.
 python -m bench.observability_cost [--rounds 12] [--requests 1000] [--streams 48]
 python -m bench.observability_cost --micro     # the observer's own CPU per request, in-process
 python -m bench.observability_cost --callgrind # user-space instructions per request (needs valgrind)
+python -m bench.observability_cost --callgrind --request routed  # a 4 KiB prompt to a registry model
 """
 
 from __future__ import annotations
@@ -57,13 +58,29 @@ def config(mode: str, port: int, upstream: int, sink: int) -> dict[str, Any]:
         tracing = {"enabled": True, "endpoint": endpoint, "sampleRatio": RATIOS[mode]}
         if os.environ.get("INFERLANE_BENCH_SLOW") == "1":
             tracing["exportInterval"] = SLOW_EXPORT_INTERVAL
-    return {
+    out: dict[str, Any] = {
         "server": {"host": "127.0.0.1", "port": port, "adminHost": "127.0.0.1", "adminPort": 0},
         "routing": {"defaultEndpoint": f"http://127.0.0.1:{upstream}"},
         "healthCheck": {"enabled": False},
         "logging": {"accessLog": False, "level": "warning"},
         "tracing": tracing,
     }
+    if os.environ.get("INFERLANE_BENCH_REQUEST") == "routed":
+        # a registry model (alias → served name) on a vLLM pool: the default, prefix-aware picking
+        backend = {"name": "qwen-pool", "engine": "vllm", "endpoints": [f"http://127.0.0.1:{upstream}"]}
+        version = {"version": "2.5", "backend": "qwen-pool", "servedName": "Qwen/Qwen2.5-7B-Instruct"}
+        out["backends"] = [backend]
+        out["models"] = [{"name": "qwen-chat", "aliases": ["gpt-4o"], "versions": [version]}]
+        del out["routing"]
+    return out
+
+
+#: the ``routed`` request: a 4 KiB chat prompt naming a registry alias
+ROUTED_BODY = (
+    b'{"model":"gpt-4o","max_tokens":128,"temperature":0.7,"messages":'
+    b'[{"role":"system","content":"You are a helpful assistant for a retail support desk."},'
+    b'{"role":"user","content":"' + b"Where is my order? " * 210 + b'"}]}'
+)
 
 
 async def serve(mode: str, port: int, upstream: int, sink: int) -> None:
@@ -118,7 +135,8 @@ async def sink(port: int) -> None:
 
 
 async def load(port: int, count: int, stream: bool, concurrency: int = 16) -> int:
-    payload = request_bytes("/v1/chat/completions", CHAT_BODY, port, stream=stream)
+    body = ROUTED_BODY if os.environ.get("INFERLANE_BENCH_REQUEST") == "routed" else CHAT_BODY
+    payload = request_bytes("/v1/chat/completions", body, port, stream=stream)
     remaining, errors = count, 0
 
     async def worker() -> None:
@@ -168,7 +186,14 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=48)
     parser.add_argument("--micro", action="store_true", help="only the in-process cost of the observer")
     parser.add_argument("--callgrind", action="store_true", help="instructions per request under valgrind")
+    parser.add_argument(
+        "--request",
+        choices=("cheapest", "routed"),
+        default="cheapest",
+        help="cheapest: a 1 KiB prompt to a default endpoint; routed: a 4 KiB prompt to a registry model",
+    )
     args = parser.parse_args()
+    os.environ["INFERLANE_BENCH_REQUEST"] = args.request  # read by the proxies started below and by load()
     if args.micro:
         micro()
         return

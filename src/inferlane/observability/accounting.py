@@ -54,7 +54,8 @@ class AccountingStage:
 
     async def intercept(self, ctx: RequestContext, call_next: Handler) -> ProxyResponse:
         obs = self.observer.begin(ctx)
-        obs.model_label = self.route_models.get(ctx.route)
+        if not ctx.model:  # the label of a request whose body names no model
+            obs.model_label = self.route_models.get(ctx.route)
         generation = ctx.json is not None and (
             is_generation(ctx.request.path)
             # what the engine sees, when a route rewrote the path

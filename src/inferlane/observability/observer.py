@@ -40,7 +40,12 @@ class Observer:
         self.recorder.configure(config.metrics)
 
     def begin(self, ctx: RequestContext) -> Observation:
-        trace = self.tracer.begin(ctx) if self.tracer is not None else None
+        tracer, trace = self.tracer, None
+        if tracer is not None:  # the usual request: no traceparent, and not sampled (no call for it)
+            if "traceparent" in ctx.request.headers:
+                trace = tracer.begin(ctx)
+            elif tracer.rng.random() < tracer.ratio:
+                trace = tracer.new_trace()
         obs = Observation(self, self.clock(), trace)
         ctx.observation = obs
         return obs

@@ -106,6 +106,7 @@ def request_spans(
     root = templates.roots.get(key) or _keep(templates.roots, key, _root_template(encoder, ctx))
     started = ctx.started
     offset = request.received_at - started  # wall-clock time of the edge's monotonic clock
+    start_ns = int(request.received_at * 1e9)
     obs = ctx.observation
     attributes = (
         root.attributes
@@ -118,7 +119,7 @@ def request_spans(
         framed_span(
             trace.head + trace.span_id + parent,
             root.name_kind,
-            int(request.received_at * 1e9),
+            start_ns,
             int((started + seconds + offset) * 1e9),
             attributes,
             status >= 500 or bool(error_kind),
@@ -131,7 +132,7 @@ def request_spans(
         framed_span(
             trace.head + trace.new_span_id() + under_root,
             templates.route,
-            int(request.received_at * 1e9),
+            start_ns,
             int((obs.decided_at + offset) * 1e9),
             b"",
             False,

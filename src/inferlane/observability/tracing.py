@@ -81,13 +81,15 @@ class Tracer:
         header = ctx.request.headers.get("traceparent")
         parent = parse_traceparent(header) if header is not None else None
         if parent is None:
-            if self.rng.random() >= self.ratio:
-                return None
-            return RequestTrace((self.rng.getrandbits(128) or 1).to_bytes(16, "big"), None, self.rng)
+            return self.new_trace() if self.rng.random() < self.ratio else None
         trace_hex, parent_hex, flags = parent
         if not flags & 1:
             return None
         return RequestTrace(bytes.fromhex(trace_hex), bytes.fromhex(parent_hex), self.rng)
+
+    def new_trace(self) -> RequestTrace:
+        """A new trace (a request without ``traceparent`` that the ratio sampled)."""
+        return RequestTrace((self.rng.getrandbits(128) or 1).to_bytes(16, "big"), None, self.rng)
 
     def finish(self, ctx: RequestContext, status: int, error_kind: str, seconds: float) -> None:
         obs = ctx.observation
