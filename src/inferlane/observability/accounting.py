@@ -18,12 +18,12 @@ from inferlane.observability.observation import Observation, ObservedStream, Str
 from inferlane.observability.observer import Observer
 from inferlane.observability.sse_usage import SseUsageTap
 from inferlane.observability.usage import (
+    GENERATION_SUFFIXES,
     Usage,
     estimate_output_tokens,
     estimate_prompt_tokens,
     find_model,
     find_usage,
-    is_generation,
 )
 from inferlane.pipeline.context import RequestContext
 from inferlane.pipeline.contract import Handler
@@ -57,10 +57,11 @@ class AccountingStage:
         if not ctx.model:  # the label of a request whose body names no model
             obs.model_label = self.route_models.get(ctx.route)
         generation = ctx.json is not None and (
-            is_generation(ctx.request.path)
+            ctx.request.path.endswith(GENERATION_SUFFIXES)
             # what the engine sees, when a route rewrote the path
             or (
-                ctx.upstream_path != ctx.request.target and is_generation(ctx.upstream_path.partition("?")[0])
+                ctx.upstream_path != ctx.request.target
+                and ctx.upstream_path.partition("?")[0].endswith(GENERATION_SUFFIXES)
             )
         )
         if generation:

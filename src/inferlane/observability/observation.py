@@ -95,7 +95,8 @@ class Observation:
         end = self.observer.clock()
         seconds = end - started
         self.upstream_s += seconds
-        self.observer.recorder.upstream_latency(backend, endpoint, seconds)
+        recorder = self.observer.recorder
+        (recorder.upstream.get(endpoint.id) or recorder.upstream_child(backend, endpoint)).observe(seconds)
         if self.trace is not None:  # kept only for the attempt's span
             self.attempts += (Attempt(endpoint, started, end, status, error_kind, self.span_id),)
 

@@ -96,10 +96,9 @@ class OtlpEncoder:
 
     def key_value(self, key: str, value: str | int | float | bool) -> bytes:
         encoded_key = self.key(key)
-        kind = type(value)
-        if kind is str:
-            any_value = field(0x0A, value.encode())  # type: ignore[union-attr]  # string_value (1)
-        elif kind is bool:
+        if type(value) is str:
+            any_value = field(0x0A, value.encode())  # string_value (1)
+        elif type(value) is bool:
             any_value = b"\x10\x01" if value else b"\x10\x00"  # bool_value (2)
         elif isinstance(value, int):
             any_value = b"\x18" + varint(value & _U64)  # int_value (3), int64 two's complement
@@ -167,11 +166,7 @@ class OtlpEncoder:
         scope_spans = len(self._scope) + sum(map(len, spans))  # each span is framed as ScopeSpans.spans (2)
         scope_prefix = prefix(0x12, scope_spans)  # ResourceSpans.scope_spans (2)
         resource_spans = len(self._resource) + len(scope_prefix) + scope_spans
-        parts = [
-            prefix(0x0A, resource_spans),
-            self._resource,
-            scope_prefix,
-            self._scope,
-        ]  # resource_spans (1)
+        # ExportTraceServiceRequest.resource_spans (1) = {resource (1), scope_spans (2) = {scope, spans}}
+        parts = [prefix(0x0A, resource_spans), self._resource, scope_prefix, self._scope]
         parts.extend(spans)
         return b"".join(parts)

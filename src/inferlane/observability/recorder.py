@@ -61,7 +61,7 @@ class RequestRecorder:
         self.tenants: LabelCap | None = None
         self.tenant_header = ""
         self._children: dict[Key, _Children] = {}
-        self._upstream: dict[str, HistogramChild] = {}
+        self.upstream: dict[str, HistogramChild] = {}
 
     def configure(self, config: MetricsConfig) -> None:
         self.models.limit = config.max_models
@@ -74,11 +74,11 @@ class RequestRecorder:
             self.tenants.limit = tenant.max_values
         self.tenant_header = tenant.header
 
-    def upstream_latency(self, backend: str, endpoint: Endpoint, seconds: float) -> None:
-        child = self._upstream.get(endpoint.id)  # "backend/host:port", one string: no key tuple
-        if child is None:
-            child = self._upstream[endpoint.id] = self.m.upstream_latency.labels(backend, endpoint.authority)
-        child.observe(seconds)
+    def upstream_child(self, backend: str, endpoint: Endpoint) -> HistogramChild:
+        """The ``inferlane_upstream_latency_seconds`` child of an endpoint, kept in :attr:`upstream` under
+        the endpoint's id ("backend/host:port", one string: no key tuple)."""
+        child = self.upstream[endpoint.id] = self.m.upstream_latency.labels(backend, endpoint.authority)
+        return child
 
     def record(
         self, ctx: RequestContext | None, status: int, error_kind: str, seconds: float, usage: Usage | None
@@ -104,7 +104,8 @@ class RequestRecorder:
         if obs is not None:
             if obs.stream_started_at is not None:
                 self._stream_timings(ctx, children, seconds)
-            children.overhead.observe(max(0.0, seconds - obs.upstream_s - ctx.queued_s))
+            overhead = seconds - obs.upstream_s - ctx.queued_s
+            children.overhead.observe(overhead if overhead > 0.0 else 0.0)
         if usage is not None:
             tokens = children.tokens.get(usage.estimated) or children.token_children(usage.estimated)
             tokens[0].value += usage.input_tokens

@@ -92,10 +92,6 @@ def find_model(head: bytes) -> str | None:
     return match.group(1).decode("utf-8", "replace") if match else None
 
 
-def is_generation(path: str) -> bool:
-    return path.endswith(GENERATION_SUFFIXES)
-
-
 def chars_to_tokens(chars: int) -> int:
     return (chars + 3) // 4
 
