@@ -245,14 +245,16 @@ def main() -> None:
 def instructions(modes: tuple[str, ...], requests: int, rounds: int = 3) -> None:
     """User-space instructions per non-streaming request of each mode's proxy under callgrind, median of
     ``rounds`` interleaved runs: steadier than CPU time on a shared machine (kernel time, which observability
-    does not add to, is not counted). The proxies run with ``PYTHONHASHSEED=0``: with random string hashes
-    the dicts' probe sequences, and so the counts, move by ±5k per request from one process to the next.
+    does not add to, is not counted). Each round runs every mode with the same fixed ``PYTHONHASHSEED`` (the
+    round's number): string hashes set the dicts' probe sequences and so move the counts by a few thousand
+    instructions per request from one memory layout to the next; a fixed seed makes a round's modes
+    comparable, and a different seed per round keeps one lucky or unlucky layout from deciding the median.
     Streams are left out: their event gaps coalesce differently under valgrind, so their counts are not
     reproducible."""
     counts: dict[str, list[float]] = {mode: [] for mode in modes}
     for round_no in range(rounds):
         for mode in modes:
-            counts[mode].append(_callgrind(mode, "plain", requests))
+            counts[mode].append(_callgrind(mode, "plain", requests, hash_seed=round_no))
             print(f"  round {round_no + 1} {mode}: {counts[mode][-1]:,.0f}", flush=True)
     base = statistics.median(counts[modes[0]])
     print("\n| mode | instructions per request (user space), median (min–max) | vs off |\n|---|---|---|")
@@ -268,7 +270,7 @@ def instructions(modes: tuple[str, ...], requests: int, rounds: int = 3) -> None
         print(f"| {label} | {expected:,.0f} | {(expected / base - 1) * 100:+.1f}% |")
 
 
-def _callgrind(mode: str, kind: str, count: int) -> float:
+def _callgrind(mode: str, kind: str, count: int, hash_seed: int = 0) -> float:
     upstream, sink_port, port = free_port(), free_port(), free_port()
     here = [sys.executable, "-m"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -280,7 +282,10 @@ def _callgrind(mode: str, kind: str, count: int) -> float:
             running([*here, "bench.upstream_server", mode_kind, str(upstream)], None, upstream),
             running([*here, "bench.observability_cost", "sink", str(sink_port)], None, sink_port),
             running(
-                argv, None, port, env={**os.environ, "PYTHONHASHSEED": "0", "INFERLANE_BENCH_SLOW": "1"}
+                argv,
+                None,
+                port,
+                env={**os.environ, "PYTHONHASHSEED": str(hash_seed), "INFERLANE_BENCH_SLOW": "1"},
             ) as pid,
         ):
             uvloop.run(load(port, 50 if kind == "plain" else 8, kind == "stream", concurrency=4))  # warm-up
