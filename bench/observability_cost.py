@@ -18,6 +18,7 @@ python -m bench.observability_cost [--rounds 12] [--requests 1000] [--streams 48
 python -m bench.observability_cost --micro     # the observer's own CPU per request, in-process
 python -m bench.observability_cost --callgrind # user-space instructions per request (needs valgrind)
 python -m bench.observability_cost --callgrind --request routed  # a 4 KiB prompt to a registry model
+python -m bench.observability_cost --callgrind --kind stream     # streams of 50 events
 """
 
 from __future__ import annotations
@@ -192,10 +193,19 @@ def main() -> None:
         default="cheapest",
         help="cheapest: a 1 KiB prompt to a default endpoint; routed: a 4 KiB prompt to a registry model",
     )
+    parser.add_argument(
+        "--kind",
+        choices=("plain", "stream"),
+        default="plain",
+        help="with --callgrind: non-streaming requests, or streams of 50 events (one at a time)",
+    )
     args = parser.parse_args()
     os.environ["INFERLANE_BENCH_REQUEST"] = args.request  # read by the proxies started below and by load()
     if args.micro:
         micro()
+        return
+    if args.callgrind and args.kind == "stream":
+        instructions(("off", "metrics", "trace10"), 12, kind="stream")
         return
     if args.callgrind:
         instructions(("off", "metrics", "trace0", "trace10", "trace100"), 600)
@@ -242,22 +252,23 @@ def main() -> None:
     report(results)
 
 
-def instructions(modes: tuple[str, ...], requests: int, rounds: int = 3) -> None:
+def instructions(modes: tuple[str, ...], requests: int, rounds: int = 3, kind: str = "plain") -> None:
     """User-space instructions per non-streaming request of each mode's proxy under callgrind, median of
     ``rounds`` interleaved runs: steadier than CPU time on a shared machine (kernel time, which observability
     does not add to, is not counted). Each round runs every mode with the same fixed ``PYTHONHASHSEED`` (the
     round's number): string hashes set the dicts' probe sequences and so move the counts by a few thousand
     instructions per request from one memory layout to the next; a fixed seed makes a round's modes
     comparable, and a different seed per round keeps one lucky or unlucky layout from deciding the median.
-    Streams are left out: their event gaps coalesce differently under valgrind, so their counts are not
-    reproducible."""
+    Streams (``kind="stream"``) go one at a time: with several at once their events coalesce differently
+    from run to run under valgrind, and the counts stop being reproducible."""
     counts: dict[str, list[float]] = {mode: [] for mode in modes}
     for round_no in range(rounds):
         for mode in modes:
-            counts[mode].append(_callgrind(mode, "plain", requests, hash_seed=round_no))
+            counts[mode].append(_callgrind(mode, kind, requests, hash_seed=round_no))
             print(f"  round {round_no + 1} {mode}: {counts[mode][-1]:,.0f}", flush=True)
     base = statistics.median(counts[modes[0]])
-    print("\n| mode | instructions per request (user space), median (min–max) | vs off |\n|---|---|---|")
+    unit = "request" if kind == "plain" else "stream of 50 events"
+    print(f"\n| mode | instructions per {unit} (user space), median (min–max) | vs off |\n|---|---|---|")
     for mode, values in counts.items():
         median = statistics.median(values)
         spread = f"{median:,.0f} ({min(values):,.0f}–{max(values):,.0f})"
@@ -288,9 +299,10 @@ def _callgrind(mode: str, kind: str, count: int, hash_seed: int = 0) -> float:
                 env={**os.environ, "PYTHONHASHSEED": str(hash_seed), "INFERLANE_BENCH_SLOW": "1"},
             ) as pid,
         ):
-            uvloop.run(load(port, 50 if kind == "plain" else 8, kind == "stream", concurrency=4))  # warm-up
+            concurrency = 4 if kind == "plain" else 1
+            uvloop.run(load(port, 50 if kind == "plain" else 4, kind == "stream", concurrency))  # warm-up
             subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)
-            uvloop.run(load(port, count, kind == "stream", concurrency=4))
+            uvloop.run(load(port, count, kind == "stream", concurrency))
             subprocess.run(["callgrind_control", "-d", str(pid)], check=True, capture_output=True)
         dumps = sorted(Path(tmp).glob("callgrind.out.*"))
         for line in dumps[0].read_text().splitlines() if dumps else ():

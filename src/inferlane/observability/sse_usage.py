@@ -21,7 +21,8 @@ _NO_USAGE = b'"usage":null'  # OpenAI puts it on every chunk once usage is reque
 #: how a token event ends: its ``choices`` array closes the object (usage, when present, comes after it)
 _TOKEN_END = (b"]}\n\n", b"]}\r\n\r\n")
 _EVENTS = re.compile(rb"(?<=\n\n)|(?<=\r\n\r\n)")
-_DATA_LINE = re.compile(rb"^data: ?(.*?)\r?$", re.M)
+#: a data line and its value (a greedy class: a lazy ``.*?`` before ``\r?$`` retries at every byte)
+_DATA_LINE = re.compile(rb"^data: ?([^\r\n]*)", re.M)
 
 
 def _boundary(data: bytes) -> int:
@@ -52,6 +53,7 @@ class SseUsageTap:
         "clock",
         "done",
         "first_token_at",
+        "hot",
         "model",
         "pending",
         "strip",
@@ -68,6 +70,8 @@ class SseUsageTap:
         self.stripped = False
         self.usage: Usage | None = None
         self.first_token_at: float | None = None
+        #: the first token was seen and no partial event is held: the next chunk may take the hot path
+        self.hot = False
         #: data events that carried generated tokens (one per token for vLLM-style engines)
         self.token_events = 0
         self.done = False
@@ -77,10 +81,15 @@ class SseUsageTap:
 
     def feed(self, chunk: bytes) -> bytes:
         """The bytes to relay for ``chunk`` (may be empty while an event is incomplete)."""
-        if not self.pending and self.first_token_at is not None and chunk.endswith(_TOKEN_END):
+        if self.hot and chunk.endswith(b"]}\n\n"):
             # the hot path: whole token events; one ending in ``]}`` carries no usage (usage follows choices)
-            self.token_events += chunk.count(b"\n\n") or chunk.count(b"\r\n\r\n")
+            self.token_events += chunk.count(b"\n\n")
             return chunk
+        out = self._feed(chunk)
+        self.hot = self.first_token_at is not None and not self.pending
+        return out
+
+    def _feed(self, chunk: bytes) -> bytes:
         data = self.pending + chunk if self.pending else chunk
         cut = len(data) if data.endswith(b"\n\n") else _boundary(data)  # the usual case: whole events
         if cut < 0:
