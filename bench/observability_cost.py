@@ -208,7 +208,7 @@ def main() -> None:
         instructions(("off", "metrics", "trace10"), 12, kind="stream")
         return
     if args.callgrind:
-        instructions(("off", "metrics", "trace0", "trace10", "trace100"), 600)
+        instructions(("off", "metrics", "trace0", "trace10", "trace100"), 600, rounds=5)
         return
     plain, sse, sink_port = free_port(), free_port(), free_port()
     results: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
