@@ -12,14 +12,7 @@ from inferlane.observability.tracing import RequestTrace
 from inferlane.pipeline.context import RequestContext
 from inferlane.stages.batching.dispatch import _observe_batch
 from inferlane.stages.batching.queue import Item
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from support.clock import Clock
 
 
 def caller(observer: Observer, traced: bool) -> tuple[RequestContext, Item]:
@@ -32,7 +25,7 @@ def caller(observer: Observer, traced: bool) -> tuple[RequestContext, Item]:
 
 
 def test_the_merged_call_is_upstream_time_for_every_caller_and_a_span_for_traced_ones():
-    clock = Clock()
+    clock = Clock(100.0)
     observer = Observer(ProxyMetrics(), clock)
     (plain, plain_item), (traced, traced_item) = caller(observer, False), caller(observer, True)
     batch = RequestContext(plain.request, "b", clock.now, clock.now + 60, {})

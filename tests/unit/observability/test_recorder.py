@@ -10,14 +10,7 @@ from inferlane.observability.observer import Observer
 from inferlane.observability.sse_usage import SseUsageTap
 from inferlane.observability.usage import Usage
 from inferlane.pipeline.context import RequestContext
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from support.clock import Clock
 
 
 def streamed_request(observer: Observer, clock: Clock, content: str = "abcdefgh") -> RequestContext:
@@ -42,7 +35,7 @@ def sample(metrics: ProxyMetrics, name: str, **labels: str) -> float | None:
 
 
 def test_stream_timings_and_reported_usage():
-    clock, metrics = Clock(), ProxyMetrics()
+    clock, metrics = Clock(100.0), ProxyMetrics()
     observer = Observer(metrics, clock)
     ctx = streamed_request(observer, clock)
     ctx.usage = Usage(40, 11, 32)
@@ -59,7 +52,7 @@ def test_stream_timings_and_reported_usage():
 
 
 def test_no_usage_is_estimated_from_the_prompt_and_token_events():
-    clock, metrics = Clock(), ProxyMetrics()
+    clock, metrics = Clock(100.0), ProxyMetrics()
     observer = Observer(metrics, clock)
     ctx = streamed_request(observer, clock, content="x" * 40)
     observer.finished(ctx, 200, "", 1.210)
@@ -69,7 +62,7 @@ def test_no_usage_is_estimated_from_the_prompt_and_token_events():
 
 
 def test_a_routing_count_of_prompt_tokens_wins_over_the_estimate():
-    clock, metrics = Clock(), ProxyMetrics()
+    clock, metrics = Clock(100.0), ProxyMetrics()
     observer = Observer(metrics, clock)
     ctx = streamed_request(observer, clock)
     ctx.prompt_tokens = 123
@@ -78,7 +71,7 @@ def test_a_routing_count_of_prompt_tokens_wins_over_the_estimate():
 
 
 def test_failed_requests_count_no_tokens_and_no_inference_latency():
-    clock, metrics = Clock(), ProxyMetrics()
+    clock, metrics = Clock(100.0), ProxyMetrics()
     observer = Observer(metrics, clock)
     ctx = streamed_request(observer, clock)
     observer.finished(ctx, 502, "upstream_reset", 0.3)
@@ -93,7 +86,7 @@ def test_failed_requests_count_no_tokens_and_no_inference_latency():
 
 def test_requests_that_never_parsed_are_counted_under_dashes():
     metrics = ProxyMetrics()
-    Observer(metrics, Clock()).finished(None, 503, "overloaded", 0.0)
+    Observer(metrics, Clock(100.0)).finished(None, 503, "overloaded", 0.0)
     assert sample(metrics, "http_requests_total", service="-", route="-", model="-", version="-",
                   code="5xx", status="503") == 1  # fmt: skip
     assert sample(metrics, "inferlane_requests_total", route="-", backend="-", status="503",

@@ -7,6 +7,7 @@ import pytest
 
 from inferlane.observability.sse_usage import SseUsageTap
 from inferlane.observability.usage import Usage
+from support.clock import Clock
 
 HEAD = b'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":'
 ROLE = HEAD + b'[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n'
@@ -20,16 +21,6 @@ def token(text: str) -> bytes:
 
 
 STREAM = [ROLE, token("Hel"), token("lo "), token("you"), USAGE + DONE]
-
-
-class Clock:
-    """Reads the time set before each chunk (the index of the chunk in :func:`relay`)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def tap_for(strip: bool, clock: Clock | None = None) -> SseUsageTap:

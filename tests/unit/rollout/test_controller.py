@@ -17,14 +17,7 @@ from inferlane.registry.model import Model
 from inferlane.rollout.controller import RolloutController
 from inferlane.stages.split.assign import FIRST_CHOICE_KEY, MODEL_KEY
 from inferlane.stages.split.weights import WeightOverrides
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from support.clock import Clock
 
 
 def rollouts(**rollout: Any) -> list[RolloutConfig]:
@@ -54,7 +47,7 @@ def ctx(model: str, version: str | None, first_choice: tuple[str, str] | None = 
 
 @pytest.fixture
 def setup() -> tuple[RolloutController, WeightOverrides, ProxyMetrics, Clock]:
-    overrides, metrics, clock = WeightOverrides(), ProxyMetrics(), Clock()
+    overrides, metrics, clock = WeightOverrides(), ProxyMetrics(), Clock(1000.0)
     return RolloutController(overrides, metrics, clock), overrides, metrics, clock
 
 

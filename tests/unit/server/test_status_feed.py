@@ -13,6 +13,7 @@ from inferlane.pipeline.context import RequestContext
 from inferlane.server.status import StatusFeed
 from inferlane.server.status_sources import batching_from_metrics, splits_of
 from inferlane.stages.split.weights import WeightOverrides
+from support.clock import Clock
 
 CONFIG = parse_config(
     """
@@ -28,16 +29,8 @@ routing:
 )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def feed(state: dict[str, Any] | None = None) -> tuple[StatusFeed, WeightOverrides, Clock]:
-    overrides, clock = WeightOverrides(), Clock()
+    overrides, clock = WeightOverrides(), Clock(1000.0)
     base = {"generation": 2, "ready": True, "draining": False, "backends": {}}
     return StatusFeed(lambda: {**base, **(state or {})}, lambda: CONFIG, overrides, clock), overrides, clock
 
@@ -127,7 +120,7 @@ def test_batching_stats_come_from_the_batchers_metrics() -> None:
         "bge": {"queued": 3.0, "avg_batch_size": 7.25, "batches": 41.0, "dropped": 7.0},
         "resnet": {"batches": 2.0},
     }
-    status = StatusFeed(dict, lambda: CONFIG, WeightOverrides(), Clock(), batching=lambda: {"x": {}})
+    status = StatusFeed(dict, lambda: CONFIG, WeightOverrides(), Clock(1000.0), batching=lambda: {"x": {}})
     assert status.snapshot()["batching"] == {"x": {}}
 
 

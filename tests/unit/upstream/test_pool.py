@@ -10,14 +10,7 @@ from inferlane.config.schema import BackendConfig, CircuitBreakerConfig, HealthC
 from inferlane.errors import CircuitOpen, NoHealthyEndpoint, PoolFull
 from inferlane.upstream.lease import Result
 from inferlane.upstream.pool import BackendPool
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from support.clock import Clock
 
 
 def make_pool(n=3, clock=None, **backend) -> BackendPool:
@@ -25,7 +18,7 @@ def make_pool(n=3, clock=None, **backend) -> BackendPool:
         {"name": "llm", "endpoints": [f"http://127.0.0.1:{8000 + i}" for i in range(n)], **backend}
     )
     breaker = CircuitBreakerConfig(failure_threshold=2, recovery_timeout=10, half_open_requests=1)
-    return BackendPool(config, breaker, HealthCheckConfig(), clock or Clock(), random.Random(3))
+    return BackendPool(config, breaker, HealthCheckConfig(), clock or Clock(100.0), random.Random(3))
 
 
 def test_least_in_flight_wins():
@@ -57,7 +50,7 @@ def test_unhealthy_endpoints_are_not_picked_and_none_left_is_503():
 
 
 def test_open_breakers_fail_fast_naming_the_backend():
-    clock = Clock()
+    clock = Clock(100.0)
     pool = make_pool(1, clock)
     (state,) = pool.states.values()
     for _ in range(2):
@@ -83,7 +76,7 @@ def test_full_endpoints_give_pool_full():
 
 
 def test_lease_counts_in_flight_once_and_feeds_outlier_detection():
-    clock = Clock()
+    clock = Clock(100.0)
     pool = make_pool(2, clock, outlierDetection={"consecutive5xx": 2, "maxEjectionPercent": 50})
     a, b = pool.states.values()
     for _ in range(2):
