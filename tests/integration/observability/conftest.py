@@ -5,6 +5,7 @@ from typing import Any
 
 import openai
 import pytest
+from aiohttp import web
 
 from inferlane.sim import SimFleet
 
@@ -32,3 +33,28 @@ async def openai_client() -> AsyncIterator[Any]:
     yield make
     for client in clients:
         await client.close()
+
+
+TracesHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture
+async def otlp_endpoint() -> AsyncIterator[Callable[[TracesHandler], Awaitable[str]]]:
+    """``await otlp_endpoint(handler)``: the URL of a loopback OTLP/HTTP ``/v1/traces`` endpoint whose
+    exports ``handler`` answers; stopped after the test."""
+    runners: list[web.AppRunner] = []
+
+    async def start(handler: TracesHandler) -> str:
+        app = web.Application()
+        app.router.add_post("/v1/traces", handler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        runners.append(runner)
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"http://127.0.0.1:{port}/v1/traces"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()

@@ -32,18 +32,10 @@ class SlowReceiver:
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[tuple[SlowReceiver, str]]:
+async def receiver(otlp_endpoint) -> AsyncIterator[tuple[SlowReceiver, str]]:
     rec = SlowReceiver()
-    app = web.Application()
-    app.router.add_post("/v1/traces", rec.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield rec, f"http://127.0.0.1:{port}/v1/traces"
-    rec.release.set()
-    await runner.cleanup()
+    yield rec, await otlp_endpoint(rec.handle)
+    rec.release.set()  # before the endpoint stops: no export is left waiting
 
 
 def spans(encoder: OtlpEncoder, count: int) -> list[bytes]:

@@ -4,7 +4,6 @@ W3C traceparent continued from the caller and propagated to the upstream."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -47,17 +46,10 @@ def attributes(items: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
+async def receiver(otlp_endpoint) -> Receiver:
     rec = Receiver()
-    app = web.Application()
-    app.router.add_post("/v1/traces", rec.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    rec.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1/traces"  # type: ignore[union-attr]
-    yield rec
-    await runner.cleanup()
+    rec.url = await otlp_endpoint(rec.handle)
+    return rec
 
 
 def tracing(receiver: Receiver, ratio: float = 1.0) -> dict[str, Any]:
