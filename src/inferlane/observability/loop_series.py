@@ -19,6 +19,11 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 
+def le_labels(bounds: Iterable[float]) -> list[str]:
+    """The ``le`` label of each bucket, as Prometheus writes bounds, and ``+Inf``."""
+    return [str(floatToGoString(b)) for b in bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
+
+
 class CounterChild:
     __slots__ = ("value",)
 
@@ -92,7 +97,7 @@ class LoopHistogram(_Series):
         buckets: Sequence[float],
     ) -> None:
         self.bounds = tuple(float(b) for b in buckets)
-        self._le = [str(floatToGoString(b)) for b in self.bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
+        self._le = le_labels(self.bounds)
         self._children: dict[tuple[str, ...], HistogramChild] = {}
         super().__init__(name, documentation, labelnames, registry)
 
@@ -173,7 +178,7 @@ class ProjectedHistogram(_Series):
             self._cut = [positions[float(b)] for b in buckets]
         except KeyError as missing:
             raise ValueError(f"{name}: bucket {missing} is not a source bound × {scale}") from None
-        self._le = [str(floatToGoString(b)) for b in buckets] + ["+Inf"]  # type: ignore[no-untyped-call]
+        self._le = le_labels(buckets)
         super().__init__(name, documentation, labelnames, registry)
 
     def collect(self) -> Iterator[Metric]:
