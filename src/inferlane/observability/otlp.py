@@ -21,6 +21,7 @@ _DOUBLE = struct.Struct("<d")
 _TIMES = struct.Struct("<BQBQ")
 _KINDS = {kind: bytes((0x30, kind)) for kind in range(6)}  # kind (6)
 _K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
 _STATUS_ERROR = b"\x7a\x02\x18\x02"  # Span.status (15) = Status{code (3) = STATUS_CODE_ERROR}
 
 
@@ -50,12 +51,12 @@ def field(tag: int, payload: bytes) -> bytes:
     return prefix(tag, len(payload)) + payload
 
 
-def _remember(cache: dict[_K, bytes], key: _K, encoded: bytes, limit: int) -> bytes:
-    """Keep ``encoded`` under ``key`` in a cache that is cleared when it reaches ``limit`` entries."""
+def remember(cache: dict[_K, _V], key: _K, value: _V, limit: int) -> _V:
+    """Keep ``value`` under ``key`` in a cache that is cleared when it reaches ``limit`` entries."""
     if len(cache) >= limit:
         cache.clear()
-    cache[key] = encoded
-    return encoded
+    cache[key] = value
+    return value
 
 
 def framed_span(
@@ -132,7 +133,7 @@ class OtlpEncoder:
         """A span's name (5) and kind (6), encoded together and kept for reuse."""
         encoded = self._names.get((name, kind))
         if encoded is None:
-            encoded = _remember(
+            encoded = remember(
                 self._names, (name, kind), field(0x2A, name.encode()) + _KINDS[kind], self.CACHE_LIMIT
             )
         return encoded
@@ -147,7 +148,7 @@ class OtlpEncoder:
     def _attribute(self, item: tuple[str, str | int | float | bool]) -> bytes:
         encoded = self.attribute(*item)
         if type(item[1]) is str or type(item[1]) is int:
-            _remember(self._attributes, item, encoded, self.CACHE_LIMIT)
+            remember(self._attributes, item, encoded, self.CACHE_LIMIT)
         return encoded
 
     def attribute(self, key: str, value: str | int | float | bool) -> bytes:

@@ -12,7 +12,7 @@ attributes that change.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from inferlane.observability.otlp import (
     KIND_CLIENT,
@@ -21,16 +21,17 @@ from inferlane.observability.otlp import (
     Attributes,
     OtlpEncoder,
     framed_span,
+    remember,
 )
 from inferlane.observability.usage import Usage
-
-_V = TypeVar("_V")
 
 if TYPE_CHECKING:
     from inferlane.observability.observation import Attempt, Observation
     from inferlane.observability.tracing import RequestTrace
     from inferlane.pipeline.context import RequestContext
 
+#: entries each template cache keeps before it is cleared (as the encoder's caches)
+CACHE_LIMIT = OtlpEncoder.CACHE_LIMIT
 #: request body keys read for the root span, and their attribute with its type in the GenAI conventions
 _PARAMETER_KEYS = ("max_tokens", "max_completion_tokens", "temperature", "top_p")
 _PARAMETER_ATTRIBUTES: tuple[tuple[str, type[int] | type[float]], ...] = (
@@ -58,7 +59,7 @@ class SpanTemplates:
     """The encoded span parts that repeat, each kept under a flat key of what it is made from: a route's
     root :class:`Template`, an endpoint's attempt :class:`Template` (with the attempt's outcome), and a
     root's answer attributes (status, retries, response model, request parameters). Each dict is cleared
-    when it reaches :attr:`OtlpEncoder.CACHE_LIMIT` entries."""
+    when it reaches :data:`CACHE_LIMIT` entries."""
 
     def __init__(self, encoder: OtlpEncoder) -> None:
         self.encoder = encoder
@@ -66,13 +67,6 @@ class SpanTemplates:
         self.attempts: dict[tuple[Any, ...], Template] = {}
         self.answers: dict[tuple[Any, ...], bytes] = {}
         self.route = encoder.name_kind("route", KIND_INTERNAL)
-
-
-def _keep(cache: dict[tuple[Any, ...], _V], key: tuple[Any, ...], value: _V) -> _V:
-    if len(cache) >= OtlpEncoder.CACHE_LIMIT:
-        cache.clear()
-    cache[key] = value
-    return value
 
 
 def operation_of(path: str) -> str | None:
@@ -103,7 +97,9 @@ def request_spans(
         ctx.version,
         ctx.requested_model,
     )
-    root = templates.roots.get(key) or _keep(templates.roots, key, _root_template(encoder, ctx))
+    root = templates.roots.get(key) or remember(
+        templates.roots, key, _root_template(encoder, ctx), CACHE_LIMIT
+    )
     started = ctx.started
     offset = request.received_at - started  # wall-clock time of the edge's monotonic clock
     start_ns = int(request.received_at * 1e9)
@@ -234,7 +230,9 @@ def _attempt_template(
         items["error.type"] = attempt.error_kind
     encoder = templates.encoder
     name_kind = encoder.name_kind(f"{ctx.request.method} {authority}", KIND_CLIENT)
-    return _keep(templates.attempts, key, Template(operation, name_kind, encoder.attributes(items)))
+    return remember(
+        templates.attempts, key, Template(operation, name_kind, encoder.attributes(items)), CACHE_LIMIT
+    )
 
 
 def _answer_attributes(
@@ -253,7 +251,7 @@ def _answer_attributes(
         return templates.answers[key]
     except KeyError:
         block = templates.encoder.attributes(_answer(key))
-        return _keep(templates.answers, key, block)
+        return remember(templates.answers, key, block, CACHE_LIMIT)
     except TypeError:  # a parameter that is a list or an object: not a valid value, not hashable
         return templates.encoder.attributes(_answer(key))
 
