@@ -136,10 +136,26 @@ def request_spans(
     )
     if ctx.queued_s > 0 or trace.extra:
         spans.extend(_stage_spans(encoder, trace, ctx, obs, offset, under_root))
+    spans.extend(_attempt_spans(templates, trace, ctx, obs, root.operation, offset, under_root))
+    return spans
+
+
+def _attempt_spans(
+    templates: SpanTemplates,
+    trace: RequestTrace,
+    ctx: RequestContext,
+    obs: Observation,
+    operation: str | None,
+    offset: float,
+    under_root: bytes,
+) -> list[bytes]:
+    """One CLIENT span per upstream attempt (its id was sent upstream); the last one lasts until its
+    stream ended."""
+    spans = []
     last = len(obs.attempts) - 1
     for i, attempt in enumerate(obs.attempts):
         stop = obs.stream_ended_at if i == last and obs.stream_ended_at is not None else attempt.end
-        template = _attempt_template(templates, ctx, i, attempt, root.operation)
+        template = _attempt_template(templates, ctx, i, attempt, operation)
         spans.append(
             framed_span(
                 trace.head + (attempt.span_id or trace.new_span_id()) + under_root,
