@@ -59,20 +59,6 @@ def remember(cache: dict[_K, _V], key: _K, value: _V, limit: int) -> _V:
     return value
 
 
-def framed_span(
-    head: bytes, name_kind: bytes, start_ns: int, end_ns: int, attributes: bytes, error: bool
-) -> bytes:
-    """A ``Span`` framed as a ``ScopeSpans.spans`` (2) entry. ``head`` holds its trace id, span id and
-    parent span id (fields 1, 2, 4), ``name_kind`` its name and kind (:meth:`OtlpEncoder.name_kind`),
-    ``attributes`` its encoded attributes."""
-    times = _TIMES.pack(0x39, start_ns, 0x41, end_ns)
-    body = b"".join((head, name_kind, times, attributes, _STATUS_ERROR if error else b""))
-    size = len(body)
-    if size < 0x4000:  # most spans: a two-byte length, without a call
-        return bytes((0x12, (size & 0x7F) | 0x80, size >> 7) if size >= 0x80 else (0x12, size)) + body
-    return prefix(0x12, size) + body
-
-
 class OtlpEncoder:
     """Encodes spans; keeps the encoded attribute keys and the resource/scope prefix it reuses."""
 
@@ -84,6 +70,10 @@ class OtlpEncoder:
         self._keys: dict[str, bytes] = {}
         self._attributes: dict[tuple[str, str | int | float | bool], bytes] = {}
         self._names: dict[tuple[str, int], bytes] = {}
+        #: a span's frame (tag and length) by its size, and a string attribute's encoding up to its value
+        #: by its key and the value's length: building them costs more than finding them
+        self._frames: dict[int, bytes] = {}
+        self._string_heads: dict[tuple[str, int], bytes] = {}
         resource_body = b"".join(field(0x0A, self.key_value(k, v)) for k, v in resource.items())
         self._resource = field(0x0A, resource_body)  # ResourceSpans.resource (1)
         self._scope = field(0x0A, field(0x0A, scope.encode()))  # ScopeSpans.scope (1) = {name (1)}
@@ -125,8 +115,21 @@ class OtlpEncoder:
         head = b"\x0a\x10" + trace_id + b"\x12\x08" + span_id  # trace_id (1), span_id (2)
         if parent_id is not None:
             head += b"\x22\x08" + parent_id  # parent_span_id (4)
-        return framed_span(
+        return self.framed(
             head, self.name_kind(name, kind), start_ns, end_ns, self.attributes(attributes), error
+        )
+
+    def framed(
+        self, head: bytes, name_kind: bytes, start_ns: int, end_ns: int, attributes: bytes, error: bool
+    ) -> bytes:
+        """A ``Span`` framed as a ``ScopeSpans.spans`` (2) entry. ``head`` holds its trace id, span id and
+        parent span id (fields 1, 2, 4), ``name_kind`` its name and kind (:meth:`name_kind`),
+        ``attributes`` its encoded attributes."""
+        status = _STATUS_ERROR if error else b""
+        size = len(head) + len(name_kind) + _TIMES.size + len(attributes) + len(status)
+        frame = self._frames.get(size) or remember(self._frames, size, prefix(0x12, size), self.CACHE_LIMIT)
+        return b"".join(
+            (frame, head, name_kind, _TIMES.pack(0x39, start_ns, 0x41, end_ns), attributes, status)
         )
 
     def name_kind(self, name: str, kind: int) -> bytes:
@@ -151,15 +154,22 @@ class OtlpEncoder:
             remember(self._attributes, item, encoded, self.CACHE_LIMIT)
         return encoded
 
+    def cached(self, key: str, value: str | int | bool) -> bytes:
+        """One span attribute whose value repeats (a token count, a flag), through the attribute cache."""
+        return self._attributes.get((key, value)) or self._attribute((key, value))
+
     def attribute(self, key: str, value: str | int | float | bool) -> bytes:
-        """One span attribute, encoded and not cached (for values that never repeat)."""
-        if type(value) is str:  # a short string (a request id): every length fits in one byte
+        """One span attribute, encoded and not cached (for values that never repeat). For a string (a
+        request id) only the part up to the value is kept, by the value's length."""
+        if type(value) is str:
             raw = value.encode()
-            encoded_key = self.key(key)
-            size = len(encoded_key) + len(raw) + 4
-            if size < 0x80:
-                return bytes((0x4A, size)) + encoded_key + bytes((0x12, len(raw) + 2, 0x0A, len(raw))) + raw
-        return field(0x4A, self.key_value(key, value))  # attributes (9)
+            head = self._string_heads.get((key, len(raw)))
+            if head is None:
+                encoded = field(0x4A, self.key_value(key, value))  # attributes (9)
+                head = encoded[: len(encoded) - len(raw)]
+                remember(self._string_heads, (key, len(raw)), head, self.CACHE_LIMIT)
+            return head + raw
+        return field(0x4A, self.key_value(key, value))
 
     def request(self, spans: Sequence[bytes]) -> bytes:
         """An ``ExportTraceServiceRequest`` carrying ``spans`` under this resource and scope, joined in one

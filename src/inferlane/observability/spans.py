@@ -20,7 +20,6 @@ from inferlane.observability.otlp import (
     KIND_SERVER,
     Attributes,
     OtlpEncoder,
-    framed_span,
     remember,
 )
 from inferlane.observability.usage import Usage
@@ -32,8 +31,8 @@ if TYPE_CHECKING:
 
 #: entries each template cache keeps before it is cleared (as the encoder's caches)
 CACHE_LIMIT = OtlpEncoder.CACHE_LIMIT
-#: request body keys read for the root span, and their attribute with its type in the GenAI conventions
-_PARAMETER_KEYS = ("max_tokens", "max_completion_tokens", "temperature", "top_p")
+#: the attribute (and its type in the GenAI conventions) of each request body key the root span reads, in
+#: the order :func:`_answer_attributes` reads them: max_tokens, max_completion_tokens, temperature, top_p
 _PARAMETER_ATTRIBUTES: tuple[tuple[str, type[int] | type[float]], ...] = (
     ("gen_ai.request.max_tokens", int),
     ("gen_ai.request.max_tokens", int),
@@ -107,12 +106,12 @@ def request_spans(
     attributes = (
         root.attributes
         + _answer_attributes(templates, ctx, root.operation, status, error_kind)
-        + encoder.attributes(_usage_attributes(ctx, obs))
+        + _usage_attributes(encoder, ctx, obs)
         + encoder.attribute("inferlane.request_id", ctx.request_id)  # unique: not cached
     )
     parent = b"\x22\x08" + trace.parent_id if trace.parent_id is not None else b""
     spans = [
-        framed_span(
+        encoder.framed(
             trace.head + trace.span_id + parent,
             root.name_kind,
             start_ns,
@@ -125,7 +124,7 @@ def request_spans(
         return spans
     under_root = b"\x22\x08" + trace.span_id  # parent_span_id (4) of every child
     spans.append(
-        framed_span(
+        encoder.framed(
             trace.head + trace.new_span_id() + under_root,
             templates.route,
             start_ns,
@@ -152,12 +151,13 @@ def _attempt_spans(
     """One CLIENT span per upstream attempt (its id was sent upstream); the last one lasts until its
     stream ended."""
     spans = []
+    framed = templates.encoder.framed
     last = len(obs.attempts) - 1
     for i, attempt in enumerate(obs.attempts):
         stop = obs.stream_ended_at if i == last and obs.stream_ended_at is not None else attempt.end
         template = _attempt_template(templates, ctx, i, attempt, operation)
         spans.append(
-            framed_span(
+            framed(
                 trace.head + (attempt.span_id or trace.new_span_id()) + under_root,
                 template.name_kind,
                 int((attempt.start + offset) * 1e9),
@@ -184,7 +184,7 @@ def _stage_spans(
         children.append(("queue", until - ctx.queued_s, until, {"inferlane.queued_s": ctx.queued_s}))
     children.extend(trace.extra)
     return [
-        framed_span(
+        encoder.framed(
             trace.head + trace.new_span_id() + under_root,
             encoder.name_kind(name, KIND_INTERNAL),
             int((start + offset) * 1e9),
@@ -260,9 +260,11 @@ def _answer_attributes(
     answered = None
     if obs is not None:
         answered = obs.tap.model if obs.tap is not None else obs.response_model
+    key: tuple[Any, ...] = (status, ctx.retries, error_kind, operation, answered or ctx.model)
     json = ctx.json if operation is not None else None
-    parameters = tuple(map(json.get, _PARAMETER_KEYS)) if json is not None else ()
-    key = (status, ctx.retries, error_kind, operation, answered or ctx.model, parameters)
+    if json is not None:  # four lookups cost less than one tuple(map(...)) of them
+        get = json.get
+        key += (get("max_tokens"), get("max_completion_tokens"), get("temperature"), get("top_p"))
     try:
         return templates.answers[key]
     except KeyError:
@@ -273,13 +275,13 @@ def _answer_attributes(
 
 
 def _answer(key: tuple[Any, ...]) -> dict[str, Any]:
-    status, retries, error_kind, operation, model, parameters = key
+    status, retries, error_kind, operation, model, *parameters = key
     attributes: dict[str, Any] = {"http.response.status_code": status, "inferlane.retries": retries}
     if error_kind:
         attributes["error.type"] = error_kind
     if operation is None:
         return attributes
-    for (name, kind), value in zip(_PARAMETER_ATTRIBUTES, parameters, strict=True):
+    for (name, kind), value in zip(_PARAMETER_ATTRIBUTES, parameters, strict=False):  # none: no JSON
         if value is not None and isinstance(value, int | float) and not isinstance(value, bool):
             attributes[name] = kind(value)
     if model:
@@ -287,16 +289,18 @@ def _answer(key: tuple[Any, ...]) -> dict[str, Any]:
     return attributes
 
 
-def _usage_attributes(ctx: RequestContext, obs: Observation | None) -> dict[str, Any]:
+def _usage_attributes(encoder: OtlpEncoder, ctx: RequestContext, obs: Observation | None) -> bytes:
     """The root's attributes that change with every request: tokens and time to first token."""
-    attributes: dict[str, Any] = {}
+    attributes = b""
     usage = ctx.usage
     if isinstance(usage, Usage):
-        attributes["gen_ai.usage.input_tokens"] = usage.input_tokens
-        attributes["gen_ai.usage.output_tokens"] = usage.output_tokens
+        attributes = encoder.cached("gen_ai.usage.input_tokens", usage.input_tokens) + encoder.cached(
+            "gen_ai.usage.output_tokens", usage.output_tokens
+        )
         if usage.estimated:
-            attributes["inferlane.usage.estimated"] = True
+            attributes += encoder.cached("inferlane.usage.estimated", True)
     tap = obs.tap if obs is not None else None
     if tap is not None and tap.first_token_at is not None:
-        attributes["gen_ai.server.time_to_first_token"] = tap.first_token_at - ctx.started
+        ttft = tap.first_token_at - ctx.started
+        attributes += encoder.attribute("gen_ai.server.time_to_first_token", ttft)
     return attributes

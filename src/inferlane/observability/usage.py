@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 import orjson
 
 _USAGE_KEY = b'"usage":'
-_USAGE_KEY_LEN = len(_USAGE_KEY)
 _TAIL = 320
+_WINDOW = 2048  # bytes after the key that hold any usage object (OpenAI's, with details: ~300)
 _new_usage = tuple.__new__
 #: paths whose answers are OpenAI-style generations (usage injection and token estimates apply)
 GENERATION_SUFFIXES = ("/chat/completions", "/completions")
@@ -34,16 +34,27 @@ def usage_from(obj: Any) -> Usage | None:
     if type(obj) is not dict:
         return None
     prompt = obj.get("prompt_tokens")
-    output = obj.get("completion_tokens")
+    output = obj.get("completion_tokens", 0)  # (embeddings report none)
     if type(prompt) is not int or type(output) is not int:  # Responses-API names, or not a usage object
-        prompt = obj.get("input_tokens") if prompt is None else prompt
-        output = obj.get("output_tokens", 0) if output is None else output
-        if type(prompt) is not int or type(output) is not int:
-            return None
-    details = obj.get("prompt_tokens_details") or obj.get("input_tokens_details")
+        return _responses_usage(obj)
+    details = obj.get("prompt_tokens_details")
+    if details is None:  # the common case, and a third cheaper for tuple.__new__ (no Python constructor)
+        return _new_usage(Usage, (prompt, output, 0, False))
+    return _new_usage(Usage, (prompt, output, _cached(details), False))
+
+
+def _responses_usage(obj: dict[str, Any]) -> Usage | None:
+    """``usage`` as the Responses API names it (``input_tokens``/``output_tokens``)."""
+    prompt = obj.get("input_tokens")
+    output = obj.get("output_tokens", 0)
+    if type(prompt) is not int or type(output) is not int:
+        return None
+    return Usage(prompt, output, _cached(obj.get("input_tokens_details")))
+
+
+def _cached(details: Any) -> int:
     cached = details.get("cached_tokens", 0) if type(details) is dict else 0
-    # tuple.__new__ skips the named tuple's Python-level constructor (a third of this function's cost)
-    return _new_usage(Usage, (prompt, output, cached if type(cached) is int else 0, False))
+    return cached if type(cached) is int else 0
 
 
 def find_usage(body: bytes) -> Usage | None:
@@ -51,35 +62,34 @@ def find_usage(body: bytes) -> Usage | None:
 
     The key ``"usage":`` cannot occur inside a JSON string (its quotes would be escaped), so the last
     occurrence is the top-level object's in OpenAI-style answers, where ``usage`` follows ``choices``.
+    (``partition`` and ``rpartition`` take one argument and cost half of ``find`` with a start.)
     """
-    at = body.rfind(_USAGE_KEY, -_TAIL)  # usually among the last keys: scan only the tail
-    if at < 0:
-        if len(body) <= _TAIL:
-            return None
-        at = body.rfind(_USAGE_KEY)
+    _, key, rest = body[-_TAIL:].rpartition(_USAGE_KEY)  # usually among the last keys: the tail only
+    if not key:
+        at = body.rfind(_USAGE_KEY) if len(body) > _TAIL else -1
         if at < 0:
             return None
-    start = at + _USAGE_KEY_LEN
-    end = body.find(b"}", start)
-    if end < 0:
+        rest = body[at + len(_USAGE_KEY) : at + _WINDOW]  # (no copy of the rest of a large body)
+    flat, brace, _ = rest.partition(b"}")
+    if not brace:
         return None
     try:  # the common case: a flat object ("prompt_tokens_details": null, or no details at all)
-        obj = orjson.loads(body[start : end + 1])
+        obj = orjson.loads(flat + brace)
     except orjson.JSONDecodeError:
-        return _nested_usage(body, start, end)
+        return _nested_usage(rest, len(flat))
     return usage_from(obj)
 
 
-def _nested_usage(body: bytes, start: int, end: int) -> Usage | None:
+def _nested_usage(rest: bytes, end: int) -> Usage | None:
     """``usage`` with nested objects (``prompt_tokens_details: {...}``): widen to each next ``}``."""
-    if not body[start : start + 16].lstrip().startswith(b"{"):
+    if not rest[:16].lstrip().startswith(b"{"):
         return None
-    end = body.find(b"}", end + 1)
+    end = rest.find(b"}", end + 1)
     while end > 0:
         try:
-            return usage_from(orjson.loads(body[start : end + 1]))
+            return usage_from(orjson.loads(rest[: end + 1]))
         except orjson.JSONDecodeError:
-            end = body.find(b"}", end + 1)
+            end = rest.find(b"}", end + 1)
     return None
 
 

@@ -8,7 +8,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from inferlane.observability.otlp import KIND_CLIENT, KIND_SERVER, OtlpEncoder, framed_span, varint
+from inferlane.observability.otlp import KIND_CLIENT, KIND_SERVER, OtlpEncoder, varint
 
 
 def decode(data: bytes) -> ExportTraceServiceRequest:
@@ -62,6 +62,27 @@ def test_an_uncached_string_attribute_decodes_at_any_length(value):
     encoder = OtlpEncoder({})
     head = b"\x0a\x10" + b"\x01" * 16 + b"\x12\x08" + b"\x02" * 8
     attribute = encoder.attribute("inferlane.request_id", value)
-    span = framed_span(head, encoder.name_kind("root", KIND_SERVER), 0, 1, attribute, False)
+    span = encoder.framed(head, encoder.name_kind("root", KIND_SERVER), 0, 1, attribute, False)
     (decoded,) = decode(encoder.request([span])).resource_spans[0].scope_spans[0].spans
     assert [(kv.key, kv.value.string_value) for kv in decoded.attributes] == [("inferlane.request_id", value)]
+
+
+def test_string_attributes_of_one_length_share_only_their_encoded_head():
+    encoder = OtlpEncoder({})
+    head = b"\x0a\x10" + b"\x01" * 16 + b"\x12\x08" + b"\x02" * 8
+    values = ["a" * 32, "b" * 32, "é" * 16]  # the same encoded length, three values
+    spans = [
+        encoder.framed(head, encoder.name_kind("root", KIND_SERVER), 0, 1, encoder.attribute("id", v), False)
+        for v in values
+    ]
+    decoded = decode(encoder.request(spans)).resource_spans[0].scope_spans[0].spans
+    assert [span.attributes[0].value.string_value for span in decoded] == values
+
+
+def test_cached_attributes_keep_their_type():
+    encoder = OtlpEncoder({})
+    head = b"\x0a\x10" + b"\x01" * 16 + b"\x12\x08" + b"\x02" * 8
+    attributes = encoder.cached("n", 7) + encoder.cached("flag", True) + encoder.cached("n", 7)
+    span = encoder.framed(head, encoder.name_kind("root", KIND_SERVER), 0, 1, attributes, False)
+    (decoded,) = decode(encoder.request([span])).resource_spans[0].scope_spans[0].spans
+    assert [(kv.key, value(kv)) for kv in decoded.attributes] == [("n", 7), ("flag", True), ("n", 7)]
