@@ -46,6 +46,8 @@ def test_model_is_read_from_the_head_of_the_answer():
 def test_usage_anywhere_in_small_and_large_answers(padding: int):
     body = b'{"usage":{"prompt_tokens":3,"completion_tokens":1},"x":"' + b"y" * padding + b'"}'
     assert find_usage(body) == Usage(3, 1)
+    nested = b'{"usage":{"prompt_tokens":3,"prompt_tokens_details":{"cached_tokens":2},"completion_tokens":1}'
+    assert find_usage(nested + b',"x":"' + b"y" * padding + b'"}') == Usage(3, 1, 2)
 
 
 def test_embeddings_usage_has_no_completion_tokens():
