@@ -161,15 +161,16 @@ class OtlpEncoder:
     def attribute(self, key: str, value: str | int | float | bool) -> bytes:
         """One span attribute, encoded and not cached (for values that never repeat). For a string (a
         request id) only the part up to the value is kept, by the value's length."""
-        if type(value) is str:
-            raw = value.encode()
-            head = self._string_heads.get((key, len(raw)))
-            if head is None:
-                encoded = field(0x4A, self.key_value(key, value))  # attributes (9)
-                head = encoded[: len(encoded) - len(raw)]
-                remember(self._string_heads, (key, len(raw)), head, self.CACHE_LIMIT)
-            return head + raw
-        return field(0x4A, self.key_value(key, value))
+        if type(value) is not str:
+            return field(0x4A, self.key_value(key, value))  # attributes (9)
+        raw = value.encode()
+        head = self._string_heads.get((key, len(raw)))
+        if head is None:
+            encoded = field(0x4A, self.key_value(key, value))
+            head = remember(
+                self._string_heads, (key, len(raw)), encoded[: len(encoded) - len(raw)], self.CACHE_LIMIT
+            )
+        return head + raw
 
     def request(self, spans: Sequence[bytes]) -> bytes:
         """An ``ExportTraceServiceRequest`` carrying ``spans`` under this resource and scope, joined in one
